@@ -1,0 +1,26 @@
+# MAE pretraining schedule: AdamW (0.9, 0.95), wd 0.05 except on 1-D params,
+# positions and tokens; linear warm-up, then half-cycle cosine per iteration.
+# lr below is the *base* lr per 256 images; EasyRunner scales it by the
+# effective batch (GPUs x batch x accumulation) / 256.
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1.5e-4, betas=(0.9, 0.95),
+                   weight_decay=0.05),
+    paramwise_cfg=dict(
+        flat_decay_mult=0.0,
+        custom_keys={
+            'pos_embed': dict(decay_mult=0.0),
+            'cls_token': dict(decay_mult=0.0),
+            'mask_token': dict(decay_mult=0.0),
+        }))
+auto_scale_lr = dict(base_batch_size=256, enable=True)
+
+warmup_epochs = 40
+max_epochs = 1600
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0,
+         end=warmup_epochs, convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=True,
+         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
+]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)

@@ -1,0 +1,45 @@
+"""Turning a config file plus command-line choices into a runner."""
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config, DictAction  # noqa: F401 (re-export)
+
+import easymae  # noqa: F401 (registers every component)
+from easymae.registry import RUNNERS
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file not found: {path!r}')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def build_runner(cfg: Config, work_dir: Optional[str] = None,
+                 launcher: str = 'none', amp: bool = False,
+                 resume=None):
+    """Apply the command-line choices to ``cfg`` and build its runner.
+
+    resume: None keeps the config's choice; True resumes from the latest
+    checkpoint in the work dir; a path resumes from that checkpoint.
+    """
+    cfg.launcher = launcher
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        name = osp.splitext(osp.basename(cfg.filename or 'run'))[0]
+        cfg.work_dir = osp.join('work_dirs', name)
+    if amp:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
+    if resume is True:
+        cfg.resume = True
+        cfg.load_from = None
+    elif resume:
+        cfg.resume = True
+        cfg.load_from = resume
+    cfg.setdefault('default_scope', 'easymae')
+    cfg.setdefault('runner_type', 'EasyRunner')
+    return RUNNERS.build(cfg)

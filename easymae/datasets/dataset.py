@@ -1,0 +1,75 @@
+"""The dataset: a data source plus a pipeline, with a bad-image policy."""
+import copy
+import random
+from typing import List, Sequence, Union
+
+from torch.utils.data import Dataset
+
+from easymae.registry import DATA_SOURCES, DATASETS, TRANSFORMS
+from .transforms.loading import BadImageError
+
+
+def build_pipeline(pipeline: Sequence[Union[dict, callable]]) -> List:
+    steps = []
+    for step in pipeline:
+        steps.append(TRANSFORMS.build(step) if isinstance(step, dict)
+                     else step)
+    return steps
+
+
+@DATASETS.register_module()
+class PipelineDataset(Dataset):
+    """``data_source[idx]`` -> each pipeline step in turn -> a packed sample.
+
+    Args:
+        data_source: config (or instance) of a registered data source.
+        pipeline: transform configs, applied in order.
+        on_bad_image: 'error' (default) stops with the file's name; 'skip'
+            replaces the sample by another random one and counts it in
+            ``num_skipped`` (logged by the runner), never silently.
+        max_skips: consecutive bad samples tolerated in 'skip' mode before
+            giving up (a folder of only broken files is still an error).
+    """
+
+    def __init__(self, data_source, pipeline=(), on_bad_image: str = 'error',
+                 max_skips: int = 100):
+        if on_bad_image not in ('error', 'skip'):
+            raise ValueError(f"on_bad_image must be 'error' or 'skip', got "
+                             f'{on_bad_image!r}')
+        self.data_source = (DATA_SOURCES.build(data_source)
+                            if isinstance(data_source, dict) else data_source)
+        self.pipeline = build_pipeline(pipeline)
+        self.on_bad_image = on_bad_image
+        self.max_skips = max_skips
+        self.num_skipped = 0
+        self.skipped_files: List[str] = []
+
+    @property
+    def metainfo(self) -> dict:
+        return copy.deepcopy(self.data_source.metainfo)
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+    def prepare(self, idx: int) -> dict:
+        results = self.data_source[idx]
+        for step in self.pipeline:
+            results = step(results)
+        return results
+
+    def __getitem__(self, idx: int) -> dict:
+        for _ in range(self.max_skips + 1):
+            try:
+                return self.prepare(idx)
+            except BadImageError as e:
+                if self.on_bad_image == 'error':
+                    raise BadImageError(
+                        f'{e} (sample {idx} of '
+                        f'{type(self.data_source).__name__}; set '
+                        'on_bad_image="skip" to replace bad samples '
+                        'instead)') from e
+                self.num_skipped += 1
+                self.skipped_files.append(str(e))
+                idx = random.randrange(len(self))
+        raise BadImageError(f'{self.max_skips + 1} bad images in a row; last '
+                            f'was: {self.skipped_files[-1]}')

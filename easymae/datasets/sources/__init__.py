@@ -1,0 +1,8 @@
+from .base import BaseDataSource
+from .cifar import CIFAR10, CIFAR100
+from .digits import Digits
+from .image_folder import ImageFolder
+from .image_list import ImageList
+
+__all__ = ['BaseDataSource', 'CIFAR10', 'CIFAR100', 'Digits', 'ImageFolder',
+           'ImageList']

@@ -1,0 +1,3 @@
+from .checkpoint_hook import CheckpointHook
+
+__all__ = ['CheckpointHook']

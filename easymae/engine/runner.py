@@ -1,0 +1,73 @@
+"""mmengine's Runner with the platform fixes easymae needs, made once here.
+
+* CPU-only distributed runs: gloo process group, DDP without device ids.
+* Learning-rate scaling by the *effective* batch (GPUs x batch x
+  accumulation), and the effective batch and resulting lr logged at start.
+* Checkpoints that load with ``weights_only=True`` (see ``CheckpointHook``).
+"""
+import torch
+from mmengine.dist import is_distributed
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.runner import Runner
+
+from easymae.registry import RUNNERS
+from .dist import init_distributed
+
+
+@RUNNERS.register_module()
+class EasyRunner(Runner):
+
+    def setup_env(self, env_cfg: dict) -> None:
+        # mmengine's pytorch launcher calls torch.cuda.set_device: start the
+        # process group ourselves first (gloo on CPU); mmengine then skips it.
+        if self.distributed and not is_distributed():
+            dist_cfg = dict(env_cfg.get('dist_cfg', {}))
+            backend = dist_cfg.get('backend')
+            if not torch.cuda.is_available():
+                backend = 'gloo'
+            init_distributed(self.launcher, backend=backend,
+                             timeout_s=dist_cfg.get('timeout', 1800))
+        super().setup_env(env_cfg)
+
+    def wrap_model(self, model_wrapper_cfg, model):
+        if self.distributed and not torch.cuda.is_available():
+            # DDP over CPU modules takes no device ids.
+            model_wrapper_cfg = dict(model_wrapper_cfg or {})
+            model_wrapper_cfg.setdefault('type', 'MMDistributedDataParallel')
+            model_wrapper_cfg['device_ids'] = None
+            model_wrapper_cfg.setdefault('broadcast_buffers', False)
+            model_wrapper_cfg.setdefault(
+                'find_unused_parameters',
+                self.cfg.get('find_unused_parameters', False))
+        return super().wrap_model(model_wrapper_cfg, model)
+
+    def effective_batch_size(self) -> int:
+        loader = self._train_dataloader
+        bs = loader.batch_size if hasattr(loader, 'batch_size') \
+            else loader['batch_size']
+        accum = 1
+        wrapper_cfg = self.cfg.get('optim_wrapper', {}) or {}
+        if isinstance(wrapper_cfg, dict):
+            accum = int(wrapper_cfg.get('accumulative_counts', 1))
+        return self.world_size * bs * accum
+
+    def scale_lr(self, optim_wrapper, auto_scale_lr=None) -> None:
+        """lr = base lr x effective batch / base batch (MAE's rule)."""
+        eff = self.effective_batch_size()
+        wrappers = list(optim_wrapper.values()) if isinstance(
+            optim_wrapper, OptimWrapperDict) else [optim_wrapper]
+        ratio = 1.0
+        if auto_scale_lr and auto_scale_lr.get('enable', False):
+            base = auto_scale_lr['base_batch_size']
+            ratio = eff / float(base)
+            for wrapper in wrappers:
+                assert isinstance(wrapper, OptimWrapper)
+                for group in wrapper.optimizer.param_groups:
+                    group['lr'] = group['lr'] * ratio
+        lrs = sorted({g['lr'] for w in wrappers
+                      for g in w.optimizer.param_groups})
+        self.logger.info(
+            f'world size {self.world_size}, effective batch size {eff} '
+            f'(per-process batch x accumulation x world size); lr scaled by '
+            f'{ratio:g} -> lr {lrs[-1]:.4g}'
+            + (f' (groups from {lrs[0]:.4g})' if len(lrs) > 1 else ''))

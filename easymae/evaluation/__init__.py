@@ -1,0 +1,1 @@
+"""Metrics (accuracy, zero-shot) register here."""

@@ -1,0 +1,4 @@
+from .base import IMAGENET_MEAN, IMAGENET_STD, BaseAlgorithm
+from .mae import MAE
+
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'BaseAlgorithm', 'MAE']

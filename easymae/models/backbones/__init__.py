@@ -1,0 +1,3 @@
+from .vision_transformer import ARCHS, VisionTransformer
+
+__all__ = ['ARCHS', 'VisionTransformer']

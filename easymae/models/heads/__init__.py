@@ -1,0 +1,3 @@
+from .mae_head import MAEPretrainHead
+
+__all__ = ['MAEPretrainHead']

@@ -1,0 +1,5 @@
+from .masking import patchify, random_masking, unpatchify
+from .pos_embed import get_2d_sincos_pos_embed, resize_pos_embed
+
+__all__ = ['patchify', 'random_masking', 'unpatchify',
+           'get_2d_sincos_pos_embed', 'resize_pos_embed']
