@@ -33,9 +33,9 @@ class SimMIM(BaseAlgorithm):
             to the backbone's.
         mask_source: where the mask comes from. 'data':
             ``data_samples['mask']`` from ``SimMIMMaskGenerator`` in the
-            pipeline (the reference); 'device': drawn inside the model on the inputs' device (synthetic
-            benchmarks, no pipeline needed); 'auto': the data's mask when
-            present, else drawn on the device.
+            pipeline (the reference); 'device': drawn inside the model on
+            the inputs' device (synthetic benchmarks, no pipeline needed);
+            'auto': the data's mask when present, else drawn on the device.
         mask_ratio, mask_patch_size: the device-drawn mask's settings, the
             same rule as ``SimMIMMaskGenerator``.
     """
