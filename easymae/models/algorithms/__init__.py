@@ -1,4 +1,5 @@
 from .base import IMAGENET_MEAN, IMAGENET_STD, BaseAlgorithm
 from .mae import MAE
+from .mae_distill import MAEAttentionDistill
 
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'BaseAlgorithm', 'MAE']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'BaseAlgorithm', 'MAE', 'MAEAttentionDistill']
