@@ -44,17 +44,9 @@ def test_uniform_and_local_attention_extremes():
 
 
 @pytest.mark.slow
-def test_analysis_tools_on_a_trained_checkpoint(tmp_path):
-    work = tmp_path / 'work'
-    subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools', 'train.py'),
-         osp.join(REPO, 'configs', 'selfsup', 'mae',
-                  'mae_vit-tiny-p4_1xb64-30e_digits.py'),
-         '--work-dir', str(work), '--cfg-options', 'train_cfg.max_epochs=1',
-         'model.backbone.depth=2', 'model.backbone.embed_dim=48',
-         'train_dataloader.dataset.data_source.split=val'],
-        check=True, capture_output=True, timeout=300, cwd=REPO)
-    ckpt = str(work / 'epoch_1.pth')
+def test_analysis_tools_on_a_trained_checkpoint(tiny_mae_checkpoint,
+                                                 tmp_path):
+    ckpt = str(tiny_mae_checkpoint)
     out = tmp_path / 'attn'
     subprocess.run([sys.executable,
                     osp.join(REPO, 'tools', 'analysis', 'attention_stats.py'),
