@@ -55,11 +55,10 @@ def _to_batch(images, size: int) -> torch.Tensor:
             batch = batch.unsqueeze(0)
         if batch.shape[1] != 3 and batch.shape[-1] == 3:
             batch = batch.permute(0, 3, 1, 2)  # NHWC -> NCHW
-        batch = batch.float()
-        if not images.is_floating_point():
-            pass  # uint8 is already 0..255
-        elif batch.max() <= 1.0:
+        # uint8 is already 0..255; floats in 0..1 are scaled up
+        if images.is_floating_point() and batch.max() <= 1.0:
             batch = batch * 255.0
+        batch = batch.float()
     else:
         arrays = [np.asarray(im) for im in images]
         for i, im in enumerate(arrays):
