@@ -55,7 +55,7 @@ def unwrap(checkpoint, source: str = 'checkpoint'
     container = None
     for name in ('state_dict', 'model', 'module'):
         inner = checkpoint.get(name)
-        if isinstance(inner, dict) and inner and all(
+        if isinstance(inner, dict) and any(
                 isinstance(v, torch.Tensor) for v in inner.values()):
             checkpoint, container = inner, name
             break
