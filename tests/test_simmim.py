@@ -48,12 +48,6 @@ def digits_dataset():
                               .items() if k != 'type'})
 
 
-def shared_data_dir():
-    root = os.environ.get('EASYMAE_SHARED_DATA') or osp.join(
-        REPO, '..', 'shared', 'data')
-    return root if osp.isdir(root) else None
-
-
 def tiny_simmim(**kwargs):
     cfg = dict(
         type='SimMIM', mask_patch_size=8, mask_ratio=0.6,
@@ -159,12 +153,8 @@ def test_digits_pipeline_batches_masks(digits_dataset):
         assert coarse_cells(m.numpy(), 2).sum() == 10
 
 
-def test_cifar_pipeline_on_real_jpegs():
-    root = shared_data_dir()
-    sample = root and osp.join(root, 'cifar10', 'sample')
-    if not sample or not osp.isdir(sample):
-        pytest.skip('shared data (cifar10/sample) not found: set '
-                    'EASYMAE_SHARED_DATA or put shared/ beside the repo')
+def test_cifar_pipeline_on_real_jpegs(shared_data):
+    sample = osp.join(shared_data, 'cifar10', 'sample')
     cfg = Config.fromfile(
         osp.join(REPO, 'configs/_base_/datasets/cifar10_simmim.py'))
     ds_cfg = cfg.train_dataloader.dataset
@@ -336,6 +326,29 @@ def test_state_dict_is_timm_backbone_plus_pretraining_only_keys():
     assert sorted(unexpected) == ['norm.bias', 'norm.weight']
 
 
+def test_checkpoint_converts_to_classifier_backbone(tmp_path):
+    """The hub converter keeps backbone.* and drops mask_token and neck.*;
+    a mean-pooling classifier backbone initialises from it strictly."""
+    from easymae.hub import check_complete, to_timm
+    model = tiny_simmim()
+    path = tmp_path / 'simmim.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, str(path))
+    conv = to_timm(torch.load(str(path), weights_only=True))
+    assert conv.layout == 'easymae'
+    assert sorted(conv.dropped) == ['mask_token', 'neck.conv.bias',
+                                    'neck.conv.weight']
+    check_complete(conv)  # a whole timm ViT encoder, nothing unexpected
+    vit = MODELS.build(dict(
+        type='VisionTransformer', img_size=32, patch_size=4, embed_dim=32,
+        depth=2, num_heads=2, global_pool='avg',
+        init_cfg=dict(type='Pretrained', checkpoint=str(path))))
+    vit.init_weights()
+    for name, value in vit.state_dict().items():
+        if not name.startswith('fc_norm'):
+            torch.testing.assert_close(
+                value, model.state_dict()['backbone.' + name])
+
+
 # ------------------------------------------------------------- configs
 def test_all_simmim_configs_load_and_build():
     names = [osp.basename(p) for p in SIMMIM_CONFIGS]
@@ -430,3 +443,14 @@ def test_train_tool_on_digits_config(tmp_path):
     state = ckpt['state_dict']
     assert 'mask_token' in state and 'neck.conv.weight' in state
     assert 'backbone.blocks.0.attn.qkv.weight' in state
+    # ... and converts with the hub tool to a timm encoder
+    out = tmp_path / 'encoder.pth'
+    proc = subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools/convert_checkpoint.py'),
+         str(work / 'epoch_3.pth'), str(out), '--to', 'timm'],
+        capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert 'mask_token' in proc.stdout  # reported as dropped
+    encoder = torch.load(str(out), weights_only=True)
+    assert 'mask_token' not in encoder and 'cls_token' in encoder
+    assert not any(k.startswith(('neck.', 'backbone.')) for k in encoder)

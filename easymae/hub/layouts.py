@@ -58,7 +58,7 @@ def rename_easymae(key: str) -> Optional[str]:
     if inner is not None:
         return inner
     if key.startswith(('neck.', 'data_preprocessor.')) or \
-            key == 'encoder_mask_token':
+            key in ('encoder_mask_token', 'mask_token'):  # MAE / SimMIM
         return None
     head = _strip(key, 'head.')
     if head is not None:
