@@ -21,7 +21,7 @@ DIGITS_MAE = osp.join(REPO, 'configs', 'selfsup', 'mae',
 TINY_MAE = '''
 _base_ = [{base!r}]
 img = 16
-model = dict(
+model = dict({model_kw}
     backbone=dict(img_size=img, patch_size=4, embed_dim=32, depth=2,
                   num_heads=2),
     neck=dict(decoder_embed_dim=32, decoder_depth=1, decoder_num_heads=2))
@@ -49,14 +49,15 @@ FIXED_PIPELINE = "[dict(type='PackInputs')]"
 def write_config(folder, name='cfg.py', batch_size=8, num_workers=0,
                  pipeline=RANDOM_PIPELINE, seed=0, deterministic=True,
                  ckpt_interval=1, ckpt_by_epoch=True, max_keep=-1, split='train',
-                 extra=''):
+                 model_kw='', extra=''):
     path = osp.join(str(folder), name)
     with open(path, 'w') as f:
         f.write(TINY_MAE.format(
             base=DIGITS_MAE, batch_size=batch_size, num_workers=num_workers,
             pipeline=pipeline, seed=seed, deterministic=deterministic,
             ckpt_interval=ckpt_interval, ckpt_by_epoch=ckpt_by_epoch,
-            max_keep=max_keep, split=split, extra=extra))
+            max_keep=max_keep, split=split, model_kw=model_kw,
+            extra=extra))
     return path
 
 
@@ -64,7 +65,8 @@ def env():
     e = dict(os.environ)
     # one thread per process: the CI machine has 2 cores for everything
     e.update(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
-             PYTHONUNBUFFERED='1', PYTHONPATH=REPO)
+             PYTHONUNBUFFERED='1',
+             PYTHONPATH=os.pathsep.join([REPO, osp.join(REPO, 'tests')]))
     e.pop('RANK', None)
     e.pop('WORLD_SIZE', None)
     return e
