@@ -37,7 +37,6 @@ default_hooks = dict(logger=dict(interval=1),
 log_processor = dict(window_size=1)
 param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False,
                         begin=0, end=5)]
-{extra}
 '''
 
 RANDOM_PIPELINE = ("[dict(type='RandomResizedCrop', size=img, scale=(0.5, 1.0),"
@@ -50,14 +49,19 @@ def write_config(folder, name='cfg.py', batch_size=8, num_workers=0,
                  pipeline=RANDOM_PIPELINE, seed=0, deterministic=True,
                  ckpt_interval=1, ckpt_by_epoch=True, max_keep=-1, split='train',
                  model_kw='', extra=''):
+    """The tiny config as ``name``; ``extra`` (config text) is merged on top
+    of it by ``_base_`` inheritance, so it may override any nested key."""
     path = osp.join(str(folder), name)
-    with open(path, 'w') as f:
+    tiny = path[:-3] + '_tiny.py' if extra else path
+    with open(tiny, 'w') as f:
         f.write(TINY_MAE.format(
             base=DIGITS_MAE, batch_size=batch_size, num_workers=num_workers,
             pipeline=pipeline, seed=seed, deterministic=deterministic,
             ckpt_interval=ckpt_interval, ckpt_by_epoch=ckpt_by_epoch,
-            max_keep=max_keep, split=split, model_kw=model_kw,
-            extra=extra))
+            max_keep=max_keep, split=split, model_kw=model_kw))
+    if extra:
+        with open(path, 'w') as f:
+            f.write(f'_base_ = [{osp.basename(tiny)!r}]\n{extra}')
     return path
 
 

@@ -8,6 +8,9 @@ default_hooks = dict(
     # easymae's CheckpointHook: atomic files, weights_only-loadable
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # stop at the first NaN/inf loss or gradient, before it reaches the
+    # weights; action='skip' skips such steps and counts them instead
+    nan_guard=dict(type='NaNGuardHook', action='stop'),
 )
 
 env_cfg = dict(

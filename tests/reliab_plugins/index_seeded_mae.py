@@ -56,3 +56,20 @@ class RecordSampleIdsHook(Hook):
         path = osp.join(runner.work_dir, f'sample_ids_rank{runner.rank}.json')
         with open(path, 'w') as f:
             json.dump(self.seen, f)
+
+
+@MODELS.register_module()
+class PoisonedMAE(MAE):
+    """Stands for a batch that blows up: the loss is NaN whenever the batch
+    holds one of ``poisoned`` (data-set indices), otherwise MAE's loss."""
+
+    def __init__(self, *args, poisoned=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.poisoned = set(poisoned)
+
+    def loss(self, inputs, data_samples=None) -> dict:
+        losses = super().loss(inputs, data_samples)
+        ids = {int(i) for i in data_samples['sample_idx']}
+        if ids & self.poisoned:
+            losses['loss'] = losses['loss'] * float('nan')
+        return losses
