@@ -11,6 +11,8 @@ default_hooks = dict(
     # stop at the first NaN/inf loss or gradient, before it reaches the
     # weights; action='skip' skips such steps and counts them instead
     nan_guard=dict(type='NaNGuardHook', action='stop'),
+    # logs how many unreadable images on_bad_image='skip' replaced
+    bad_images=dict(type='BadImageCounterHook', interval=10),
 )
 
 env_cfg = dict(
