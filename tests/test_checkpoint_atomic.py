@@ -81,6 +81,7 @@ def test_sigkill_during_save_keeps_previous_checkpoint(tmp_path):
     assert tmps and all(n.startswith('.ckpt.pth.') for n in tmps)
 
 
+@pytest.mark.slow
 def test_failed_write_midway_is_a_clear_error_and_keeps_old(tmp_path):
     path, proc = _writer(tmp_path, 'limit')
     out, err = proc.communicate(timeout=120)
@@ -103,6 +104,7 @@ def _runner(tmp_path, work_dir, **options):
     return build_runner(cfg, work_dir=str(work_dir))
 
 
+@pytest.mark.slow
 def test_max_keep_ckpts_and_stale_temporaries(tmp_path):
     work = tmp_path / 'work'
     work.mkdir()

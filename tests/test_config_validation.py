@@ -74,6 +74,7 @@ def test_all_problems_are_listed_at_once():
     assert 'mask_ratoi' in msg and 'lr_rate' in msg
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('path', CONFIGS,
                          ids=[osp.basename(c) for c in CONFIGS])
 def test_shipped_configs_pass(path):
@@ -88,6 +89,7 @@ def test_kwargs_are_followed_to_the_base_class():
             'accumulative_counts'} <= set(names)
 
 
+@pytest.mark.slow
 def test_train_tool_rejects_before_creating_anything(tmp_path):
     work_dir = tmp_path / 'never'
     proc = subprocess.run(

@@ -2,6 +2,8 @@
 gives another curve (so the comparison can fail)."""
 import uuid
 
+import pytest
+
 from easymae.apis import build_runner, load_config
 from reliab_helpers import logged_scalars, write_config
 
@@ -20,6 +22,7 @@ def _losses(tmp_path, name, seed):
     return [logged[step]['loss'] for step in sorted(logged)]
 
 
+@pytest.mark.slow
 def test_same_seed_same_loss_curve(tmp_path):
     a = _losses(tmp_path, 'a', seed=3)
     b = _losses(tmp_path, 'b', seed=3)

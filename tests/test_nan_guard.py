@@ -25,6 +25,7 @@ def _runner(tmp_path, extra, **options):
     return build_runner(cfg, work_dir=str(tmp_path / 'work'))
 
 
+@pytest.mark.slow
 def test_exploding_lr_stops_naming_iteration_and_last_good_checkpoint(
         tmp_path):
     # lr 1e4: the weights grow by ~1e4 a step until activations overflow;
