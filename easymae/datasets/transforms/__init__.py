@@ -1,8 +1,10 @@
+from .caption import SampleCaption
 from .formatting import PackInputs
 from .loading import BadImageError, LoadImage, read_image
 from .processing import (CenterCrop, RandomHorizontalFlip, RandomResizedCrop,
                          Resize)
+from .tokenize import Tokenize
 
 __all__ = ['PackInputs', 'BadImageError', 'LoadImage', 'read_image',
            'CenterCrop', 'RandomHorizontalFlip', 'RandomResizedCrop',
-           'Resize']
+           'Resize', 'SampleCaption', 'Tokenize']
