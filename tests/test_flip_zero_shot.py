@@ -107,6 +107,19 @@ def test_zero_shot_top1_end_to_end_from_config(tmp_path):
                         s['data_samples']['gt_label'])
     assert top1 == pytest.approx(100.0 * hits / len(val), abs=1e-4)
 
+    # tools/zero_shot.py on the saved checkpoint gives the same figures
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'zero_shot_tool', osp.join(REPO, 'tools', 'zero_shot.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    cfg_file = str(tmp_path / 'cfg.py')
+    cfg.dump(cfg_file)
+    again = tool.main([cfg_file, str(tmp_path / 'wd' / 'iter_6.pth'),
+                       '--work-dir', str(tmp_path / 'eval')])
+    assert again['zero_shot/top1'] == pytest.approx(top1)
+    assert again['zero_shot/top5'] == pytest.approx(top5)
+
 
 @pytest.mark.slow
 def test_unmasked_tuning_starts_from_the_masked_checkpoint(tmp_path):
