@@ -5,6 +5,7 @@ from typing import Optional
 from mmengine.config import Config, DictAction  # noqa: F401 (re-export)
 
 import easymae  # noqa: F401 (registers every component)
+from easymae.config_check import check_config_in_scope
 from easymae.registry import RUNNERS
 
 
@@ -40,6 +41,13 @@ def build_runner(cfg: Config, work_dir: Optional[str] = None,
     elif resume:
         cfg.resume = True
         cfg.load_from = resume
+    # `load_from` may name a model-zoo entry or a URL: fetch it once.
+    from easymae.hub.resolve import resolve_load_from
+    resolve_load_from(cfg)
     cfg.setdefault('default_scope', 'easymae')
     cfg.setdefault('runner_type', 'EasyRunner')
+    # unknown keys, wrong types, impossible values: fail before the work dir,
+    # logs or data loaders exist (set check_config=False to bypass)
+    if cfg.get('check_config', True):
+        check_config_in_scope(cfg)
     return RUNNERS.build(cfg)
