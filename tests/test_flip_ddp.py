@@ -23,6 +23,10 @@ def _free_port() -> int:
 
 def _run(cmd, tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO)
+    # a clean launch: no distributed variables left over from elsewhere
+    for var in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'LOCAL_WORLD_SIZE',
+                'MASTER_ADDR', 'MASTER_PORT', 'GROUP_RANK'):
+        env.pop(var, None)
     proc = subprocess.run(cmd, cwd=str(tmp_path), env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
