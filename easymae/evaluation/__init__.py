@@ -1,1 +1,7 @@
 """Metrics (accuracy, zero-shot) register here."""
+from .prompt_templates import TEMPLATES, get_templates
+from .zero_shot import (ZeroShotAccuracy, ZeroShotClassifierHook,
+                        build_zero_shot_weights)
+
+__all__ = ['TEMPLATES', 'get_templates', 'ZeroShotAccuracy',
+           'ZeroShotClassifierHook', 'build_zero_shot_weights']

@@ -1,9 +1,11 @@
+from .caption import SampleCaption
 from .formatting import PackInputs
 from .loading import BadImageError, LoadImage, read_image
 from .mask_generator import SimMIMMaskGenerator
 from .processing import (CenterCrop, RandomHorizontalFlip, RandomResizedCrop,
                          Resize)
+from .tokenize import Tokenize
 
 __all__ = ['PackInputs', 'BadImageError', 'LoadImage', 'read_image',
            'CenterCrop', 'RandomHorizontalFlip', 'RandomResizedCrop',
-           'Resize', 'SimMIMMaskGenerator']
+           'Resize', 'SimMIMMaskGenerator', 'SampleCaption', 'Tokenize']
