@@ -2,7 +2,9 @@ from .formatting import PackInputs
 from .loading import BadImageError, LoadImage, read_image
 from .processing import (CenterCrop, RandomHorizontalFlip, RandomResizedCrop,
                          Resize)
+from .rand_augment import RandAugment
+from .random_erasing import RandomErasing
 
 __all__ = ['PackInputs', 'BadImageError', 'LoadImage', 'read_image',
            'CenterCrop', 'RandomHorizontalFlip', 'RandomResizedCrop',
-           'Resize']
+           'Resize', 'RandAugment', 'RandomErasing']

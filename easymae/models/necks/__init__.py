@@ -1,3 +1,4 @@
+from .batchnorm_neck import BatchNormNeck
 from .mae_decoder import MAEDecoder
 
-__all__ = ['MAEDecoder']
+__all__ = ['BatchNormNeck', 'MAEDecoder']
