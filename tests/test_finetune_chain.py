@@ -16,7 +16,7 @@ from easymae.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PRETRAIN = 'configs/selfsup/mae/mae_vit-tiny-p4_1xb64-30e_digits.py'
-FINETUNE = 'configs/classification/mae/vit-tiny-p4_1xb64-coslr-20e_digits.py'
+FINETUNE = 'configs/classification/mae/vit-tiny-p4_1xb64-coslr-10e_digits.py'
 TINY_VIT = ['model.backbone.embed_dim=32', 'model.backbone.depth=2',
             'model.backbone.num_heads=2']
 # train on 10% of the digits (180 images, 2 steps an epoch) to stay quick;

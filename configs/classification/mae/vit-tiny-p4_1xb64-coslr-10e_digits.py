@@ -4,7 +4,7 @@
 # Digits(split='val') after every epoch. A few minutes on 2 CPU cores.
 # Another pretrain checkpoint:
 #   --cfg-options model.backbone.init_cfg.checkpoint=PATH
-# The same recipe from random init: vit-tiny-p4_1xb64-coslr-20e_digits-scratch.py
+# The same recipe from random init: vit-tiny-p4_1xb64-coslr-10e_digits-scratch.py
 _base_ = [
     '../../_base_/models/vit-tiny-p4_cls.py',
     '../../_base_/datasets/digits_cls.py',
@@ -19,8 +19,8 @@ model = dict(backbone=dict(
 # batch 64: base lr 2e-3 per 256 -> 5e-4; a 6-block net decays less per layer
 optim_wrapper = dict(optimizer=dict(lr=2e-3),
                      paramwise_cfg=dict(layer_decay_rate=0.75))
-warmup_epochs = 2
-max_epochs = 20
+warmup_epochs = 1
+max_epochs = 10
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
          end=warmup_epochs, convert_to_iter_based=True),

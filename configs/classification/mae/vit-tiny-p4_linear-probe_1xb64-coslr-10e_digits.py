@@ -18,8 +18,8 @@ model = dict(
     data_preprocessor=dict(type='ClsDataPreprocessor',
                            mean=(123.675, 116.28, 103.53),
                            std=(58.395, 57.12, 57.375)))
-warmup_epochs = 2
-max_epochs = 20
+warmup_epochs = 1
+max_epochs = 10
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
          end=warmup_epochs, convert_to_iter_based=True),
