@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import easymae  # noqa: F401
-from easymae.apis import load_config
+from easymae.apis import build_runner, load_config
 from easymae.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -114,14 +114,14 @@ def test_test_tool_refuses_a_checkpoint_of_another_model(pretrain_ckpt,
     assert 'neck.' in msg  # the MAE decoder keys are unexpected here
 
 
+@pytest.mark.slow
 def test_missing_pretrain_checkpoint_is_a_clear_error(tmp_path):
     missing = str(tmp_path / 'no_such_pretrain.pth')
-    cfg = finetune_cfg(missing)
-    model = MODELS.build(cfg.model)
-    with pytest.raises(Exception) as err:
-        model.init_weights()
-    assert missing in str(err.value) or 'no_such_pretrain.pth' in str(
-        err.value)
+    runner = build_runner(finetune_cfg(missing), work_dir=str(tmp_path))
+    with pytest.raises(FileNotFoundError) as err:
+        runner.train()  # the runner initialises weights before any step
+    assert missing in str(err.value)
+    assert not glob.glob(str(tmp_path / '*.pth'))
 
 
 def test_scratch_variant_has_no_pretrained_init():
@@ -133,3 +133,17 @@ def test_scratch_variant_has_no_pretrained_init():
     for key in ('optim_wrapper', 'param_scheduler', 'train_dataloader',
                 'train_cfg'):
         assert cfg[key] == base[key], key
+
+
+@pytest.mark.slow
+def test_pretrain_of_another_width_is_a_clear_error(pretrain_ckpt):
+    # the shipped config wants a 192-d ViT-Tiny; the checkpoint is 32-d
+    cfg = load_config(osp.join(ROOT, FINETUNE), {
+        'model.backbone.init_cfg.checkpoint': pretrain_ckpt,
+        'model.backbone.depth': 2})
+    model = MODELS.build(cfg.model)
+    with pytest.raises(ValueError) as err:
+        model.init_weights()
+    msg = str(err.value)
+    assert pretrain_ckpt in msg
+    assert 'width' in msg and '32' in msg and '192' in msg
