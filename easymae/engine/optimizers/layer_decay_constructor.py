@@ -92,8 +92,10 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
                     weight_decay=0.0 if no_wd else weight_decay)
             groups[key]['params'].append(param)
             groups[key]['param_names'].append(name)
+        # top layer first: mmengine logs the first group's lr as `lr`, so
+        # the log shows the head's (unscaled) lr rather than the smallest
         params.extend(sorted(groups.values(),
-                             key=lambda g: (g['layer_id'],
+                             key=lambda g: (-g['layer_id'],
                                             g['weight_decay'] == 0.0)))
         self._log_groups(params, decay, num_layers)
 
