@@ -129,10 +129,14 @@ def test_scratch_variant_has_no_pretrained_init():
         ROOT, FINETUNE.replace('_digits.py', '_digits-scratch.py')))
     assert cfg.model.backbone.init_cfg is None
     base = load_config(osp.join(ROOT, FINETUNE))
-    # the same recipe otherwise
-    for key in ('optim_wrapper', 'param_scheduler', 'train_dataloader',
-                'train_cfg'):
+    # the same recipe otherwise, but no layer decay from random init
+    assert cfg.optim_wrapper.paramwise_cfg.layer_decay_rate == 1.0
+    assert cfg.optim_wrapper.optimizer == base.optim_wrapper.optimizer
+    for key in ('param_scheduler', 'train_dataloader', 'train_cfg',
+                'val_dataloader'):
         assert cfg[key] == base[key], key
+    base.model.backbone.init_cfg = None
+    assert cfg.model == base.model
 
 
 @pytest.mark.slow

@@ -4,7 +4,8 @@
 # Digits(split='val') after every epoch. A few minutes on 2 CPU cores.
 # Another pretrain checkpoint:
 #   --cfg-options model.backbone.init_cfg.checkpoint=PATH
-# The same recipe from random init: vit-tiny-p4_1xb64-coslr-10e_digits-scratch.py
+# The baseline from random init:
+#   vit-tiny-p4_1xb64-coslr-10e_digits-scratch.py
 _base_ = [
     '../../_base_/models/vit-tiny-p4_cls.py',
     '../../_base_/datasets/digits_cls.py',

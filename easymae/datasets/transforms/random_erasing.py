@@ -72,7 +72,8 @@ class RandomErasing:
             eh = int(round(math.sqrt(target * aspect)))
             ew = int(round(math.sqrt(target / aspect)))
             if 0 < eh < h and 0 < ew < w:
-                top, left = random.randint(0, h - eh), random.randint(0, w - ew)
+                top = random.randint(0, h - eh)
+                left = random.randint(0, w - ew)
                 img = img.copy()
                 fill = self._fill(eh, ew, c)
                 if img.ndim == 2:
