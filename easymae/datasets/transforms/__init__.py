@@ -4,8 +4,11 @@ from .loading import BadImageError, LoadImage, read_image
 from .mask_generator import SimMIMMaskGenerator
 from .processing import (CenterCrop, RandomHorizontalFlip, RandomResizedCrop,
                          Resize)
+from .rand_augment import RandAugment
+from .random_erasing import RandomErasing
 from .tokenize import Tokenize
 
 __all__ = ['PackInputs', 'BadImageError', 'LoadImage', 'read_image',
            'CenterCrop', 'RandomHorizontalFlip', 'RandomResizedCrop',
-           'Resize', 'SimMIMMaskGenerator', 'SampleCaption', 'Tokenize']
+           'Resize', 'RandAugment', 'RandomErasing', 'SimMIMMaskGenerator',
+           'SampleCaption', 'Tokenize']
