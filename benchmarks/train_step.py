@@ -389,8 +389,9 @@ def main(argv=None):
     results = [b.result(peaks) for b in benches]
     ratios = []
     if len(results) > 1 and not base.no_flops:
-        ratios = [dict(pair_ratios(results[0], r), a=results[0]['label'],
-                       b=r['label']) for r in results[1:]]
+        ratios = [dict(pair_ratios(a, b), a=a['label'], b=b['label'])
+                  for i, a in enumerate(results) for b in results[i + 1:]
+                  if a['amp'] == b['amp']]  # pairs in the same precision
 
     # ----- human-readable table
     print()

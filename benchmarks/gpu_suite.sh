@@ -1,0 +1,57 @@
+#!/bin/bash
+# Every GPU measurement of benchmarks/README.md in one device call.
+# Run from a copy of the repo holding data/ (JPEGs) with the wheels of
+# mmengine-lite, addict, yapf, termcolor, platformdirs in $WHL:
+#   WHL=../../.whl OUT=/tmp/out bash benchmarks/gpu_suite.sh [part...]
+# parts: pairs util jpeg data compile (default: all)
+cd "$(dirname "$0")/.."
+export PYTHONUNBUFFERED=1
+if [ -n "$WHL" ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile \
+    --no-cache-dir --upgrade --target /tmp/site "$WHL"/*.whl || exit 1
+  export PYTHONPATH=/tmp/site:$PWD
+fi
+OUT=${OUT:-/tmp/gpu_suite}; mkdir -p "$OUT"
+PARTS=${*:-pairs util jpeg data compile}
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.draw,power.limit --format=csv
+python3 -c "import torch, torchvision, timm, mmengine, cv2; print('torch', torch.__version__, 'tv', torchvision.__version__, 'timm', timm.__version__, 'mmengine', mmengine.__version__, 'cv2', cv2.__version__)"
+TS="python3 benchmarks/train_step.py --device cuda"
+for part in $PARTS; do
+  echo "=== $part $(date -u +%FT%TZ)"
+  case $part in
+  pairs)  # issue item 2: MAE vs encoder w/ [M], 8- and 1-block decoders
+    timeout 120 $TS --amp bf16 --model mae --arch vit-base --batch 128 \
+      --warmup 3 --steps 5 --repeats 5 --compare "" \
+      "--cfg-options model.encoder_mask_token=True" \
+      "--cfg-options model.neck.decoder_depth=1" \
+      "--cfg-options model.neck.decoder_depth=1 model.encoder_mask_token=True" \
+      --json-out $OUT/pairs_vit-base.json 2>&1 | grep -v paramwise
+    timeout 170 $TS --amp bf16 --model mae --arch vit-large --batch 64 \
+      --warmup 3 --steps 5 --repeats 5 --peak-size 0 --compare "" \
+      "--cfg-options model.encoder_mask_token=True" \
+      "--cfg-options model.neck.decoder_depth=1" \
+      "--cfg-options model.neck.decoder_depth=1 model.encoder_mask_token=True" \
+      --json-out $OUT/pairs_vit-large.json 2>&1 | grep -v paramwise ;;
+  util)  # issue item 4: share of the matmul peak, fp32 and bf16
+    timeout 150 $TS --model mae --arch vit-base --batch 256 --warmup 3 \
+      --steps 5 --repeats 5 --compare "" "--amp bf16" \
+      "--amp bf16 --cfg-options optim_wrapper.optimizer.fused=True" \
+      "--amp bf16 --model finetune" \
+      --json-out $OUT/util_vit-base.json 2>&1 | grep -v paramwise ;;
+  compile)
+    timeout 200 $TS --model mae --arch vit-base --batch 256 --amp bf16 \
+      --warmup 3 --steps 5 --repeats 5 --peak-size 0 \
+      --cfg-options optim_wrapper.optimizer.fused=True \
+      --compare "" "--compile" \
+      --json-out $OUT/compile_vit-base.json 2>&1 | grep -v paramwise ;;
+  jpeg)  # issue item 4: real JPEG files vs in-memory batches
+    timeout 200 python3 benchmarks/jpeg_train.py --data data/jpeg \
+      --device cuda --arch vit-base --batch 256 --amp bf16 --workers 14 \
+      --steps 15 --warmup 3 --repeats 3 \
+      --json-out $OUT/jpeg_vit-base.json 2>&1 | grep -v paramwise ;;
+  data)  # issue item 6 on this machine's CPU, one worker
+    timeout 60 python3 benchmarks/data_pipeline.py --data data \
+      --repeats 3 --min-seconds 0.3 --json-out $OUT/data_pipeline.json ;;
+  esac
+done
+echo "=== done $(date -u +%FT%TZ)"
