@@ -42,6 +42,7 @@ setup(
     long_description=open('README.md').read(),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['easymae', 'easymae.*']),
+    package_data={'easymae.hub': ['zoo.json']},
     python_requires='>=3.9',
     install_requires=install_requires,
     extras_require={

@@ -4,3 +4,5 @@ Importing the package registers every component in the ``easymae`` scope.
 """
 from .version import __version__  # noqa: F401
 from . import datasets, engine, evaluation, models  # noqa: F401,E402
+from . import hub  # noqa: F401,E402
+from .hub.api import extract_features, get_model, list_models  # noqa: F401,E402,E501

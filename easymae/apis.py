@@ -40,6 +40,9 @@ def build_runner(cfg: Config, work_dir: Optional[str] = None,
     elif resume:
         cfg.resume = True
         cfg.load_from = resume
+    # `load_from` may name a model-zoo entry or a URL: fetch it once.
+    from easymae.hub.resolve import resolve_load_from
+    resolve_load_from(cfg)
     cfg.setdefault('default_scope', 'easymae')
     cfg.setdefault('runner_type', 'EasyRunner')
     return RUNNERS.build(cfg)

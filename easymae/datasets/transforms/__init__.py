@@ -1,8 +1,9 @@
 from .formatting import PackInputs
 from .loading import BadImageError, LoadImage, read_image
+from .mask_generator import SimMIMMaskGenerator
 from .processing import (CenterCrop, RandomHorizontalFlip, RandomResizedCrop,
                          Resize)
 
 __all__ = ['PackInputs', 'BadImageError', 'LoadImage', 'read_image',
            'CenterCrop', 'RandomHorizontalFlip', 'RandomResizedCrop',
-           'Resize']
+           'Resize', 'SimMIMMaskGenerator']

@@ -130,8 +130,19 @@ class VisionTransformer(BaseModule):
 
     def init_weights(self):
         # Parameters are initialised at construction (as timm does); only a
-        # `Pretrained` init_cfg has anything left to do.
-        if self.init_cfg:
+        # `Pretrained` init_cfg has anything left to do. It goes straight to
+        # easymae's strict converting loader, so it works without a default
+        # scope too (mmengine's own `Pretrained` would load tolerantly).
+        cfg = self.init_cfg
+        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
+            from easymae.hub.pretrained import load_pretrained_backbone
+            args = {k: v for k, v in cfg.items() if k != 'type'}
+            if 'checkpoint' not in args:
+                raise ValueError("VisionTransformer: init_cfg of type "
+                                 "'Pretrained' needs 'checkpoint'")
+            load_pretrained_backbone(self, **args)
+            self._is_init = True
+        elif cfg:
             super().init_weights()
 
     def _freeze_stages(self):

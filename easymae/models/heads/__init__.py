@@ -1,3 +1,4 @@
 from .mae_head import MAEPretrainHead
+from .simmim_head import SimMIMHead
 
-__all__ = ['MAEPretrainHead']
+__all__ = ['MAEPretrainHead', 'SimMIMHead']

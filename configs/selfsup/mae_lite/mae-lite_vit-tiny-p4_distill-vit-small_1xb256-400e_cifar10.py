@@ -1,0 +1,20 @@
+# MAE-Lite with attention distillation: a frozen MAE-pretrained ViT-Small
+# (6 heads) teaches the Tiny student's last-layer attention maps on the same
+# visible patches (MSE, weight 1; a 1x1 conv maps 12 student heads to 6).
+# Pretrain the teacher first, e.g. with
+#   tools/train.py configs/selfsup/mae/mae_vit-small-p4_1xb256-200e_cifar10.py
+# and point `teacher_checkpoint` at its last checkpoint:
+#   --cfg-options model.teacher.init_cfg.checkpoint=work_dirs/.../epoch_200.pth
+_base_ = ['./mae-lite_vit-tiny-p4_1xb256-400e_cifar10.py']
+teacher_checkpoint = \
+    'work_dirs/mae_vit-small-p4_1xb256-200e_cifar10/epoch_200.pth'
+model = dict(
+    type='MAEAttentionDistill',
+    teacher=dict(type='VisionTransformer', arch='small', img_size=32,
+                 patch_size=4,
+                 init_cfg=dict(type='Pretrained',
+                               checkpoint=teacher_checkpoint)),
+    student_layers=(-1,),
+    teacher_layers=(-1,),
+    distill_weight=1.0,
+)

@@ -1,0 +1,66 @@
+"""Rebuild the model of a run's checkpoint, and gather images to probe it."""
+import glob
+import os.path as osp
+from typing import Optional
+
+import numpy as np
+import torch
+from mmengine.config import Config
+
+from easymae.datasets.transforms import read_image
+from easymae.datasets.transforms.processing import resize
+from easymae.registry import MODELS
+
+
+def load_model_from_checkpoint(path: str, config: Optional[str] = None):
+    """Build the model a checkpoint was trained with (config stored in its
+    meta, or given) and load its weights strictly."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'checkpoint not found: {path!r}')
+    ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    if config:
+        cfg = Config.fromfile(config)
+    elif 'cfg' in ckpt.get('meta', {}):
+        cfg = Config.fromstring(ckpt['meta']['cfg'], file_format='.py')
+    else:
+        raise ValueError(f'{path} stores no config; pass one explicitly')
+    model_cfg = cfg.model.to_dict() if hasattr(cfg.model, 'to_dict') \
+        else dict(cfg.model)
+    # the weights come from the checkpoint: skip any pretrained init
+    model_cfg['backbone'] = dict(model_cfg['backbone'], init_cfg=None)
+    if isinstance(model_cfg.get('teacher'), dict):
+        model_cfg['teacher'] = dict(model_cfg['teacher'], init_cfg=None)
+    import easymae  # noqa: F401 (registers components)
+    model = MODELS.build(model_cfg)
+    model.load_state_dict(ckpt.get('state_dict', ckpt), strict=True)
+    return model.eval()
+
+
+def load_images(source: Optional[str], size: int, limit: int = 64,
+                seed: int = 0) -> torch.Tensor:
+    """(N, 3, size, size) uint8: files of a folder (recursively) or the
+    embedded digits' val split when ``source`` is None."""
+    if source is None:
+        from easymae.datasets.sources import Digits
+        src = Digits('val', img_size=size)
+        rng = np.random.RandomState(seed)
+        idx = rng.permutation(len(src))[:limit]
+        imgs = [src[i]['img'] for i in idx]
+    else:
+        files = sorted(f for f in glob.glob(osp.join(source, '**', '*'),
+                                            recursive=True)
+                       if f.lower().endswith(('.jpg', '.jpeg', '.png')))
+        if not files:
+            raise FileNotFoundError(f'no .jpg/.png images under {source!r}')
+        rng = np.random.RandomState(seed)
+        files = [files[i] for i in rng.permutation(len(files))[:limit]]
+        imgs = []
+        for f in files:
+            img = read_image(f)
+            h, w = img.shape[:2]
+            s = min(h, w)
+            img = img[(h - s) // 2:(h - s) // 2 + s,
+                      (w - s) // 2:(w - s) // 2 + s]
+            imgs.append(resize(img, (size, size), 'bicubic'))
+    return torch.stack([torch.from_numpy(np.ascontiguousarray(i))
+                        .permute(2, 0, 1) for i in imgs])

@@ -1,0 +1,91 @@
+"""Turn a training checkpoint into release files and their zoo entry.
+
+Optimizer, scheduler, message-hub and RNG state are stripped; the weights
+are saved as safetensors (and optionally ``.pth``) named torch-hub style,
+``<name>-<sha256[:8]>.<ext>``, so the name itself says which bytes it holds.
+"""
+import os
+import os.path as osp
+from typing import Optional
+
+import torch
+
+from .convert import check_complete, to_timm
+from .download import file_hash
+from .safe_load import load_file
+from .save import save_weights
+
+
+def _training_facts(meta: dict) -> dict:
+    """epochs, norm_pix and the backbone config, from an easymae
+    checkpoint's meta (the config is stored there as text)."""
+    facts = dict(epochs=meta.get('epoch'), norm_pix=None, model=None)
+    text = meta.get('cfg')
+    if isinstance(text, str):
+        try:
+            from mmengine.config import Config
+            cfg = Config.fromstring(text, '.py')
+            model = cfg.get('model', {})
+            facts['norm_pix'] = model.get('head', {}).get('norm_pix')
+            backbone = model.get('backbone')
+            if backbone is not None:
+                facts['model'] = backbone.to_dict() if hasattr(
+                    backbone, 'to_dict') else dict(backbone)
+        except Exception:  # an unparsable config leaves the facts unknown
+            pass
+    return facts
+
+
+def publish(ckpt: str, out_dir: str, name: Optional[str] = None,
+            also_pth: bool = False, encoder_only: bool = False,
+            url_base: str = '') -> dict:
+    """Write the release file(s) into ``out_dir``; return the zoo entry."""
+    raw = load_file(ckpt)
+    meta = raw.get('meta', {}) if isinstance(raw, dict) else {}
+    name = name or osp.splitext(osp.basename(ckpt))[0]
+    conv = to_timm(raw, source=ckpt)
+    if encoder_only:
+        check_complete(conv)
+        weights, layout = dict(conv.state_dict), 'timm'
+        holds_decoder = False
+    else:
+        state = raw.get('state_dict', raw)
+        weights = {k: v for k, v in state.items()
+                   if isinstance(v, torch.Tensor)}
+        layout = conv.layout
+        holds_decoder = any('decoder' in k or 'mask_token' in k
+                            for k in conv.dropped)
+    facts = _training_facts(meta)
+    plain_meta = {k: v for k, v in meta.items()
+                  if k in ('epoch', 'iter', 'seed', 'experiment_name',
+                           'mmengine_version')}
+    os.makedirs(out_dir, exist_ok=True)
+    files = []
+    exts = ['safetensors'] + (['pth'] if also_pth else [])
+    for ext in exts:
+        tmp = osp.join(out_dir, f'.{name}.publishing.{ext}')
+        payload = {'state_dict': weights, 'meta': plain_meta}
+        save_weights(payload, tmp)
+        digest = file_hash(tmp, 'sha256')
+        final = osp.join(out_dir, f'{name}-{digest[:8]}.{ext}')
+        os.replace(tmp, final)
+        files.append(dict(path=final, sha256=digest,
+                          size=osp.getsize(final)))
+    main = files[0]
+    entry = {
+        'urls': [url_base.rstrip('/') + '/' + osp.basename(main['path'])
+                 if url_base else osp.basename(main['path'])],
+        'filename': osp.basename(main['path']),
+        'sha256': main['sha256'],
+        'size': main['size'],
+        'layout': layout,
+        'holds_decoder': holds_decoder,
+        'norm_pix': facts['norm_pix'],
+        'epochs': facts['epochs'],
+        'task': 'pretrain' if holds_decoder or 'head.weight' not in
+        conv.state_dict else 'finetune',
+        'metric': {},
+        'config': None,
+        'model': facts['model'],
+    }
+    return dict(name=name, entry=entry, files=files)

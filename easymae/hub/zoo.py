@@ -1,0 +1,83 @@
+"""The model zoo index: one reviewed JSON file shipped with the package.
+
+Each entry names its download URL(s), what is known to verify the file
+(sha256, or an md5 prefix and the size when the publisher gave no sha256),
+its layout, whether it holds the MAE decoder, whether it was trained with
+``norm_pix_loss``, its epochs, the reported metric, the easymae config it
+belongs to and the easymae model to build for it (``get_model``).
+
+``$EASYMAE_ZOO_INDEX`` (or ``index=``) points at another index file, e.g. a
+private zoo or the tiny one the tests serve on 127.0.0.1.
+"""
+import json
+import os
+import os.path as osp
+from typing import Dict, List, Optional
+from urllib.parse import urlparse
+
+from .download import download_url, get_cache_dir
+
+DEFAULT_INDEX = osp.join(osp.dirname(__file__), 'zoo.json')
+REQUIRED = ('urls', 'layout', 'holds_decoder', 'norm_pix', 'epochs',
+            'task', 'model')
+
+
+class UnknownModelError(KeyError):
+    def __str__(self):
+        return self.args[0]
+
+
+def index_path(index: Optional[str] = None) -> str:
+    return index or os.environ.get('EASYMAE_ZOO_INDEX') or DEFAULT_INDEX
+
+
+def load_zoo(index: Optional[str] = None) -> Dict[str, dict]:
+    path = index_path(index)
+    with open(path) as f:
+        data = json.load(f)
+    models = data.get('models', data)
+    for name, entry in models.items():
+        lacking = [k for k in REQUIRED if k not in entry]
+        if lacking:
+            raise ValueError(f'zoo index {path}: entry {name!r} lacks '
+                             f'{", ".join(lacking)}')
+    return models
+
+
+def list_models(index: Optional[str] = None) -> List[str]:
+    """Names of the zoo's models, sorted."""
+    return sorted(load_zoo(index))
+
+
+def get_entry(name: str, index: Optional[str] = None) -> dict:
+    models = load_zoo(index)
+    if name not in models:
+        close = [m for m in models if name.lower() in m.lower()]
+        hint = f'; did you mean {", ".join(close)}?' if close else ''
+        raise UnknownModelError(
+            f'{name!r} is not in the model zoo ({index_path(index)}){hint} '
+            f'Known: {", ".join(sorted(models))}')
+    return dict(models[name], name=name)
+
+
+def fetch(name: str, index: Optional[str] = None,
+          offline: Optional[bool] = None, progress: bool = True) -> str:
+    """Local path of a zoo entry's checkpoint, downloaded and verified once
+    into ``<cache>/checkpoints/``. Mirrors (further URLs) are tried in
+    turn when a download fails."""
+    entry = get_entry(name, index)
+    errors = []
+    for url in entry['urls']:
+        filename = entry.get('filename') or osp.basename(urlparse(url).path)
+        dst = osp.join(get_cache_dir(), 'checkpoints', filename)
+        try:
+            return download_url(url, dst, sha256=entry.get('sha256') or None,
+                                md5=entry.get('md5') or None,
+                                size=entry.get('size') or None,
+                                progress=progress, offline=offline)
+        except Exception as e:  # try the next mirror, then report all
+            errors.append(e)
+    if len(errors) == 1:
+        raise errors[0]
+    raise RuntimeError(f'zoo entry {name!r}: every URL failed: ' +
+                       '; '.join(str(e) for e in errors))

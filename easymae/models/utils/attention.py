@@ -1,0 +1,47 @@
+"""Run timm ViT blocks while keeping their attention maps.
+
+timm's fused attention never materialises the softmax map; analysis tools
+and attention distillation need it, so the chosen blocks are run here with
+the same parameters, step for step as ``Block.forward``, with the map kept.
+"""
+from typing import Dict, Iterable, Tuple
+
+import torch
+
+
+def block_forward_with_attention(block, x: torch.Tensor
+                                 ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """One timm ``Block`` on (N, T, D) tokens -> (output, attn (N, H, T, T))."""
+    attn_mod = block.attn
+    h = block.norm1(x)
+    B, T, _ = h.shape
+    qkv = attn_mod.qkv(h).reshape(B, T, 3, attn_mod.num_heads,
+                                  attn_mod.head_dim).permute(2, 0, 3, 1, 4)
+    q, k, v = qkv.unbind(0)
+    q, k = attn_mod.q_norm(q), attn_mod.k_norm(k)
+    attn = ((q * attn_mod.scale) @ k.transpose(-2, -1)).softmax(dim=-1)
+    out = (attn_mod.attn_drop(attn) @ v).transpose(1, 2).reshape(
+        B, T, attn_mod.attn_dim)
+    out = attn_mod.proj_drop(attn_mod.proj(attn_mod.norm(out)))
+    x = x + block.drop_path1(block.ls1(out))
+    x = x + block.drop_path2(block.ls2(block.mlp(block.norm2(x))))
+    return x, attn
+
+
+def encode_with_attention(backbone, x: torch.Tensor,
+                          layers: Iterable[int]) -> Tuple[torch.Tensor,
+                                                          Dict[int, torch.Tensor]]:
+    """``backbone.encode`` that also returns the maps of ``layers``.
+
+    Layer indices are block indices; negative ones count from the end.
+    Blocks not asked for run timm's fused path.
+    """
+    depth = len(backbone.blocks)
+    wanted = {i % depth for i in layers}
+    maps = {}
+    for i, blk in enumerate(backbone.blocks):
+        if i in wanted:
+            x, maps[i] = block_forward_with_attention(blk, x)
+        else:
+            x = blk(x)
+    return backbone.norm(x), maps

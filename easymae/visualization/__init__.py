@@ -1,0 +1,3 @@
+from .reconstruction import denormalize_patches, make_grid, reconstruct
+
+__all__ = ['denormalize_patches', 'make_grid', 'reconstruct']

@@ -1,0 +1,64 @@
+import os
+import os.path as osp
+
+import pytest
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def shared_data_dir():
+    """../shared/data beside the checkout (CI and developers), or
+    $EASYMAE_SHARED_DATA; None for a user's clone that has neither."""
+    for candidate in (os.environ.get('EASYMAE_SHARED_DATA'),
+                      osp.join(REPO_ROOT, '..', 'shared', 'data')):
+        if candidate and osp.isdir(candidate):
+            return osp.abspath(candidate)
+    return None
+
+
+@pytest.fixture
+def shared_data():
+    path = shared_data_dir()
+    if path is None:
+        pytest.skip('../shared/data is not beside this checkout (and '
+                    'EASYMAE_SHARED_DATA is unset): real-data test skipped')
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _easymae_scope():
+    """Build components in the easymae scope, as a config run does."""
+    from mmengine.registry import DefaultScope
+    import easymae  # noqa: F401
+    name = f'easymae-test-{os.getpid()}'
+    if DefaultScope.check_instance_created(name):
+        scope = DefaultScope.get_instance(name)
+    else:
+        scope = DefaultScope.get_instance(name, scope_name='easymae')
+    yield scope
+
+
+@pytest.fixture(scope='session')
+def tiny_mae_checkpoint(tmp_path_factory):
+    """One real 1-epoch digits MAE run through tools/train.py, shared by the
+    tests that need a trained checkpoint (pictures, analysis tools).
+    Trains with the ReconstructionHook on, so its picture is there too."""
+    import subprocess
+    import sys
+    tmp = tmp_path_factory.mktemp('tiny_mae')
+    base = osp.join(REPO_ROOT, 'configs', 'selfsup', 'mae',
+                    'mae_vit-tiny-p4_1xb64-30e_digits.py')
+    config = tmp / 'with_hook.py'
+    config.write_text(
+        f'_base_ = [{base!r}]\n'
+        "custom_hooks = [dict(type='ReconstructionHook', interval=1, "
+        'num_images=4)]\n')
+    work = tmp / 'work'
+    subprocess.run(
+        [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'),
+         str(config), '--work-dir', str(work), '--cfg-options',
+         'train_cfg.max_epochs=1', 'model.backbone.depth=2',
+         'model.backbone.embed_dim=48',
+         'train_dataloader.dataset.data_source.split=val'],
+        check=True, capture_output=True, timeout=600, cwd=REPO_ROOT)
+    return work / 'epoch_1.pth'
