@@ -3,7 +3,7 @@
 # Run from a copy of the repo holding data/ (JPEGs) with the wheels of
 # mmengine-lite, addict, yapf, termcolor, platformdirs in $WHL:
 #   WHL=../../.whl OUT=/tmp/out bash benchmarks/gpu_suite.sh [part...]
-# parts: pairs util jpeg data compile (default: all)
+# parts: pairs util jpeg data opt fp32 pairs2 (default: all)
 cd "$(dirname "$0")/.."
 export PYTHONUNBUFFERED=1
 if [ -n "$WHL" ]; then
@@ -12,10 +12,12 @@ if [ -n "$WHL" ]; then
   export PYTHONPATH=/tmp/site:$PWD
 fi
 OUT=${OUT:-/tmp/gpu_suite}; mkdir -p "$OUT"
-PARTS=${*:-pairs util jpeg data compile}
+PARTS=${*:-pairs util jpeg data opt fp32 pairs2}
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.draw,power.limit --format=csv
 python3 -c "import torch, torchvision, timm, mmengine, cv2; print('torch', torch.__version__, 'tv', torchvision.__version__, 'timm', timm.__version__, 'mmengine', mmengine.__version__, 'cv2', cv2.__version__)"
 TS="python3 benchmarks/train_step.py --device cuda"
+MERGED=MergedGroupsOptimWrapperConstructor
+FAST="--cfg-options optim_wrapper.constructor=$MERGED optim_wrapper.optimizer.fused=True"
 for part in $PARTS; do
   echo "=== $part $(date -u +%FT%TZ)"
   case $part in
@@ -38,16 +40,28 @@ for part in $PARTS; do
       "--amp bf16 --cfg-options optim_wrapper.optimizer.fused=True" \
       "--amp bf16 --model finetune" \
       --json-out $OUT/util_vit-base.json 2>&1 | grep -v paramwise ;;
-  compile)
-    timeout 200 $TS --model mae --arch vit-base --batch 256 --amp bf16 \
-      --warmup 3 --steps 5 --repeats 5 --peak-size 0 \
-      --cfg-options optim_wrapper.optimizer.fused=True \
-      --compare "" "--compile" \
-      --json-out $OUT/compile_vit-base.json 2>&1 | grep -v paramwise ;;
+  opt)  # optimizer launch overhead, fused AdamW, torch.compile (+profile)
+    timeout 240 $TS --model mae --arch vit-base --batch 256 --amp bf16 \
+      --warmup 3 --steps 5 --repeats 5 --profile --compare "$FAST" "" \
+      "--cfg-options optim_wrapper.optimizer.fused=True" \
+      "--cfg-options optim_wrapper.constructor=$MERGED" "$FAST --compile" \
+      --json-out $OUT/opt_vit-base.json 2>&1 ;;
+  fp32)
+    timeout 90 $TS --model mae --arch vit-base --batch 256 --warmup 2 \
+      --steps 3 --repeats 3 --peak-size 8192 --compare "$FAST" "" \
+      --json-out $OUT/fp32_vit-base.json 2>&1 ;;
+  pairs2)  # item 2 with the fast optimizer, SimMIM beside MAE
+    for a in "vit-base 256" "vit-large 128"; do set -- $a
+    timeout 170 $TS --amp bf16 --model mae --arch $1 --batch $2 \
+      --warmup 3 --steps 5 --repeats 5 --peak-size 8192 $FAST --compare "" \
+      "--cfg-options model.encoder_mask_token=True" \
+      "--cfg-options model.neck.decoder_depth=1" \
+      "--cfg-options model.neck.decoder_depth=1 model.encoder_mask_token=True" \
+      "--model simmim" --json-out $OUT/pairs2_$1.json 2>&1; done ;;
   jpeg)  # issue item 4: real JPEG files vs in-memory batches
     timeout 200 python3 benchmarks/jpeg_train.py --data data/jpeg \
       --device cuda --arch vit-base --batch 256 --amp bf16 --workers 14 \
-      --steps 15 --warmup 3 --repeats 3 \
+      --steps 15 --warmup 3 --repeats 3 $JPEG_OPTS \
       --json-out $OUT/jpeg_vit-base.json 2>&1 | grep -v paramwise ;;
   data)  # issue item 6 on this machine's CPU, one worker
     timeout 60 python3 benchmarks/data_pipeline.py --data data \

@@ -135,6 +135,7 @@ def gpu_decode_feed(loader, size, device, depth=3):
     while True:
         item = q.get()
         if item is None:
+            thread.join()
             return
         if isinstance(item, BaseException):
             raise RuntimeError('GPU decode thread failed') from item
@@ -172,6 +173,8 @@ def main(argv=None):
     p.add_argument('--steps', type=int, default=20)
     p.add_argument('--warmup', type=int, default=5)
     p.add_argument('--repeats', type=int, default=3)
+    p.add_argument('--cfg-options', nargs='+', default=[],
+                   help='passed on to train_step.py (key=value)')
     p.add_argument('--feeds', default='memory,workers,gpu-decode')
     p.add_argument('--json-out', default=None)
     args = p.parse_args(argv)
@@ -186,6 +189,8 @@ def main(argv=None):
              '--device', args.device, '--warmup', '1']
     if args.amp:
         targv += ['--amp', args.amp]
+    if args.cfg_options:
+        targv += ['--cfg-options'] + args.cfg_options
     targs = train_step.variant_args(train_step.build_parser(), targv, '')
     bench = train_step.Bench(targs, 'mae')
     bench.warmup()

@@ -21,6 +21,7 @@ object (``img_per_s``, ``flops_per_img`` of the first configuration, and
 import argparse
 import glob
 import json
+import logging
 import os
 import os.path as osp
 import platform
@@ -40,6 +41,7 @@ if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
 from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.logging import MMLogger  # noqa: E402
 from mmengine.optim import build_optim_wrapper  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
@@ -260,6 +262,29 @@ class MatmulPeak:
         return {k: statistics.median(v) for k, v in self.rates.items() if v}
 
 
+def profile_steps(bench, steps: int = 3):
+    """Top operators by device (or CPU) time, and how busy the device was."""
+    from torch.profiler import ProfilerActivity, profile
+    cuda = bench.args.device == 'cuda'
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    device = torch.device(bench.args.device)
+    _sync(device)
+    with profile(activities=acts) as prof:
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            bench.step()
+        _sync(device)
+        wall = time.perf_counter() - t0
+    events = prof.key_averages()
+    key = 'self_device_time_total' if cuda else 'self_cpu_time_total'
+    print(f'\nprofile of {bench.label}: {steps} steps, {wall * 1e3:.1f} ms')
+    print(events.table(sort_by=key, row_limit=18, max_name_column_width=60))
+    if cuda:
+        busy = sum(getattr(e, key) for e in events) / 1e6
+        print(f'device busy {busy * 1e3:.1f} ms of {wall * 1e3:.1f} ms wall '
+              f'({100 * busy / wall:.0f}%)')
+
+
 # ------------------------------------------------------------- the run
 def build_parser():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -291,6 +316,10 @@ def build_parser():
     p.add_argument('--compare', nargs='+', default=None, metavar='ARGS',
                    help='configurations to run beside each other, each a '
                         'string of extra arguments ("" = as given)')
+    p.add_argument('--profile', action='store_true',
+                   help='after timing, profile 3 steps of the first '
+                        'configuration with torch.profiler and print where '
+                        'the time goes')
     p.add_argument('--json-out', default=None,
                    help='also write the JSON result to this file')
     return p
@@ -339,6 +368,8 @@ def main(argv=None):
     if base.threads:
         torch.set_num_threads(base.threads)
     init_default_scope('easymae')
+    # mmengine logs every parameter's paramwise option at INFO
+    MMLogger.get_current_instance().setLevel(logging.WARNING)
     register_cpu_attention_flops()
     if base.device == 'cuda':
         if not torch.cuda.is_available():
@@ -385,6 +416,8 @@ def main(argv=None):
             f'{b.label} {b.args.batch / b.times[-1]:.2f} img/s'
             for b in benches), flush=True)
 
+    if base.profile:
+        profile_steps(benches[0])
     peaks = peak.peaks() if peak else {}
     results = [b.result(peaks) for b in benches]
     ratios = []
