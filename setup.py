@@ -46,7 +46,7 @@ setup(
     python_requires='>=3.9',
     install_requires=install_requires,
     extras_require={
-        'test': ['pytest>=7'],
+        'test': ['pytest>=7', 'tensorboard>=2.10'],
         'tensorboard': ['tensorboard>=2.10'],
     },
     license='Apache-2.0',

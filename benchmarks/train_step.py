@@ -280,7 +280,10 @@ def profile_steps(bench, steps: int = 3):
     print(f'\nprofile of {bench.label}: {steps} steps, {wall * 1e3:.1f} ms')
     print(events.table(sort_by=key, row_limit=18, max_name_column_width=60))
     if cuda:
-        busy = sum(getattr(e, key) for e in events) / 1e6
+        # kernels only: operator rows repeat their kernels' device time
+        from torch.autograd import DeviceType
+        busy = sum(e.self_device_time_total for e in prof.events()
+                   if e.device_type == DeviceType.CUDA) / 1e6
         print(f'device busy {busy * 1e3:.1f} ms of {wall * 1e3:.1f} ms wall '
               f'({100 * busy / wall:.0f}%)')
 

@@ -5,6 +5,7 @@ from typing import Optional
 from mmengine.config import Config, DictAction  # noqa: F401 (re-export)
 
 import easymae  # noqa: F401 (registers every component)
+from easymae.config_check import check_config_in_scope
 from easymae.registry import RUNNERS
 
 
@@ -19,11 +20,13 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
 
 def build_runner(cfg: Config, work_dir: Optional[str] = None,
                  launcher: str = 'none', amp: bool = False,
-                 resume=None):
+                 resume=None, tensorboard: bool = False):
     """Apply the command-line choices to ``cfg`` and build its runner.
 
     resume: None keeps the config's choice; True resumes from the latest
     checkpoint in the work dir; a path resumes from that checkpoint.
+    tensorboard: also log scalars for TensorBoard (needs the package:
+    ``pip install -e ".[tensorboard]"``), next to the JSON log.
     """
     cfg.launcher = launcher
     if work_dir is not None:
@@ -34,6 +37,13 @@ def build_runner(cfg: Config, work_dir: Optional[str] = None,
     if amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
+    if tensorboard:
+        backends = list(cfg.get('vis_backends') or
+                        [dict(type='LocalVisBackend')])
+        backends.append(dict(type='TensorboardVisBackend'))
+        cfg.visualizer = dict(cfg.get('visualizer') or
+                              dict(type='Visualizer'),
+                              vis_backends=backends)
     if resume is True:
         cfg.resume = True
         cfg.load_from = None
@@ -45,4 +55,8 @@ def build_runner(cfg: Config, work_dir: Optional[str] = None,
     resolve_load_from(cfg)
     cfg.setdefault('default_scope', 'easymae')
     cfg.setdefault('runner_type', 'EasyRunner')
+    # unknown keys, wrong types, impossible values: fail before the work dir,
+    # logs or data loaders exist (set check_config=False to bypass)
+    if cfg.get('check_config', True):
+        check_config_in_scope(cfg)
     return RUNNERS.build(cfg)

@@ -58,3 +58,23 @@ def test_misspelled_argument_names_the_key():
             neck=dict(type='MAEDecoder', decoder_embed_dim=16,
                       decoder_depth=1, decoder_num_heads=2),
             head=dict(type='MAEPretrainHead')))
+
+
+def test_tensorboard_backend_next_to_json_log(tmp_path):
+    """--tensorboard adds event files beside mmengine's JSON scalars."""
+    pytest.importorskip('tensorboard')
+    from easymae.apis import build_runner, load_config
+    cfg = load_config(
+        'configs/selfsup/mae/mae_vit-tiny-p4_1xb64-30e_digits.py',
+        {'train_cfg.max_epochs': 1, 'model.backbone.depth': 1,
+         'model.backbone.embed_dim': 32, 'model.backbone.num_heads': 2,
+         'train_dataloader.batch_size': 8,
+         'train_dataloader.dataset.data_source.split': 'val',
+         'train_dataloader.dataset.data_source.val_fraction': 0.02,
+         'default_hooks.logger.interval': 1})
+    runner = build_runner(cfg, work_dir=str(tmp_path), tensorboard=True)
+    runner.train()
+    events = list(tmp_path.rglob('events.out.tfevents.*'))
+    scalars = list(tmp_path.rglob('scalars.json'))
+    assert events and events[0].stat().st_size > 0
+    assert scalars and 'loss' in scalars[0].read_text()

@@ -26,6 +26,9 @@ def parse_args(argv=None):
                         'in the work dir when no path is given')
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision (bf16 autocast; CPU and GPU)')
+    parser.add_argument('--tensorboard', action='store_true',
+                        help='also write TensorBoard event files (needs '
+                        'the tensorboard package)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. '
                         'model.mask_ratio=0.5 train_dataloader.batch_size=32')
@@ -42,7 +45,8 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     runner = build_runner(cfg, work_dir=args.work_dir, launcher=args.launcher,
-                          amp=args.amp, resume=args.resume)
+                          amp=args.amp, resume=args.resume,
+                          tensorboard=args.tensorboard)
     runner.train()
 
 

@@ -8,6 +8,11 @@ default_hooks = dict(
     # easymae's CheckpointHook: atomic files, weights_only-loadable
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # stop at the first NaN/inf loss or gradient, before it reaches the
+    # weights; action='skip' skips such steps and counts them instead
+    nan_guard=dict(type='NaNGuardHook', action='stop'),
+    # logs how many unreadable images on_bad_image='skip' replaced
+    bad_images=dict(type='BadImageCounterHook', interval=10),
 )
 
 env_cfg = dict(

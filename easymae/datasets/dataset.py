@@ -1,7 +1,11 @@
 """The dataset: a data source plus a pipeline, with a bad-image policy."""
 import copy
+import logging
+import multiprocessing
 import random
 from typing import List, Sequence, Union
+
+from mmengine.logging import print_log
 
 from torch.utils.data import Dataset
 
@@ -25,8 +29,10 @@ class PipelineDataset(Dataset):
         data_source: config (or instance) of a registered data source.
         pipeline: transform configs, applied in order.
         on_bad_image: 'error' (default) stops with the file's name; 'skip'
-            replaces the sample by another random one and counts it in
-            ``num_skipped`` (logged by the runner), never silently.
+            replaces the sample by another one, warns with the file's name
+            and counts it in ``num_skipped``, never silently. The count
+            lives in shared memory, so skips inside DataLoader worker
+            processes are counted too; ``BadImageCounterHook`` logs it.
         max_skips: consecutive bad samples tolerated in 'skip' mode before
             giving up (a folder of only broken files is still an error).
     """
@@ -41,8 +47,14 @@ class PipelineDataset(Dataset):
         self.pipeline = build_pipeline(pipeline)
         self.on_bad_image = on_bad_image
         self.max_skips = max_skips
-        self.num_skipped = 0
-        self.skipped_files: List[str] = []
+        # shared with DataLoader workers (fork or spawn alike)
+        self._num_skipped = multiprocessing.Value('q', 0)
+        self.skipped_files: List[str] = []  # this process's only
+
+    @property
+    def num_skipped(self) -> int:
+        """Bad samples replaced so far, in this process and its workers."""
+        return int(self._num_skipped.value)
 
     @property
     def metainfo(self) -> dict:
@@ -58,6 +70,9 @@ class PipelineDataset(Dataset):
         return results
 
     def __getitem__(self, idx: int) -> dict:
+        # replacements are drawn from a generator seeded by the requested
+        # index: reproducible, and the run's random streams are not shifted
+        replacements = random.Random(idx)
         for _ in range(self.max_skips + 1):
             try:
                 return self.prepare(idx)
@@ -68,8 +83,11 @@ class PipelineDataset(Dataset):
                         f'{type(self.data_source).__name__}; set '
                         'on_bad_image="skip" to replace bad samples '
                         'instead)') from e
-                self.num_skipped += 1
+                with self._num_skipped.get_lock():
+                    self._num_skipped.value += 1
                 self.skipped_files.append(str(e))
-                idx = random.randrange(len(self))
+                print_log(f'skipped a bad sample ({e}); replaced by another',
+                          logger='current', level=logging.WARNING)
+                idx = replacements.randrange(len(self))
         raise BadImageError(f'{self.max_skips + 1} bad images in a row; last '
                             f'was: {self.skipped_files[-1]}')

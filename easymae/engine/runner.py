@@ -4,6 +4,10 @@
 * Learning-rate scaling by the *effective* batch (GPUs x batch x
   accumulation), and the effective batch and resulting lr logged at start.
 * Checkpoints that load with ``weights_only=True`` (see ``CheckpointHook``).
+* The work dir is checked for writability before anything is built, so an
+  unwritable or missing mount fails at once, naming the folder.
+* ``train_cfg=dict(by_epoch=...)`` without a ``type`` gets easymae's
+  resumable loops (see ``loops.py``) rather than mmengine's.
 """
 import torch
 from mmengine.dist import is_distributed
@@ -11,11 +15,34 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.runner import Runner
 
 from easymae.registry import RUNNERS
+from .checkpoint_io import check_writable_dir
 from .dist import init_distributed
 
 
 @RUNNERS.register_module()
 class EasyRunner(Runner):
+
+    def __init__(self, *args, **kwargs):
+        work_dir = kwargs.get('work_dir', args[1] if len(args) > 1 else None)
+        if work_dir is not None:
+            check_writable_dir(work_dir, what='work_dir')
+        # set by CheckpointHook on resume, consumed by the train loop
+        self.pending_rng_state = None
+        super().__init__(*args, **kwargs)
+
+    @classmethod
+    def from_cfg(cls, cfg):
+        if cfg.get('work_dir') is not None:
+            check_writable_dir(cfg['work_dir'], what='work_dir')
+        return super().from_cfg(cfg)
+
+    def build_train_loop(self, loop):
+        if isinstance(loop, dict) and 'type' not in loop:
+            loop = dict(loop)
+            by_epoch = loop.pop('by_epoch', True)
+            loop['type'] = ('EpochBasedTrainLoop' if by_epoch
+                            else 'IterBasedTrainLoop')
+        return super().build_train_loop(loop)
 
     def setup_env(self, env_cfg: dict) -> None:
         # mmengine's pytorch launcher calls torch.cuda.set_device: start the

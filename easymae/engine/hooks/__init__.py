@@ -1,4 +1,7 @@
+from .bad_image_counter_hook import BadImageCounterHook
 from .checkpoint_hook import CheckpointHook
+from .nan_guard_hook import NaNGuardHook, NonFiniteError
 from .reconstruction_hook import ReconstructionHook
 
-__all__ = ['CheckpointHook', 'ReconstructionHook']
+__all__ = ['BadImageCounterHook', 'CheckpointHook', 'NaNGuardHook',
+           'NonFiniteError', 'ReconstructionHook']

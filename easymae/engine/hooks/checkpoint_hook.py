@@ -1,19 +1,33 @@
 """mmengine's CheckpointHook, writing plain, atomic checkpoints."""
+import os.path as osp
+import shutil
+
+from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook as _MMEngineCheckpointHook
 
 from easymae.registry import HOOKS
-from ..checkpoint_io import (get_rng_state, message_hub_from_plain,
-                             message_hub_to_plain, set_rng_state)
+from ..checkpoint_io import (CheckpointWriteError, atomic_write_bytes,
+                             check_writable_dir,
+                             get_rng_state, message_hub_from_plain,
+                             message_hub_to_plain, remove_stale_temporaries,
+                             set_rng_state)
 
 
 @HOOKS.register_module(name='CheckpointHook', force=True)
 class CheckpointHook(_MMEngineCheckpointHook):
     """Same options as mmengine's (interval, max_keep_ckpts, save_best...).
 
-    Differences: files are written atomically (``atomic_local`` backend);
+    Differences: files are written atomically (``atomic_local`` backend),
+    ``last_checkpoint`` included, and with ``max_keep_ckpts`` the oldest
+    checkpoint is deleted only *after* the new one is complete (mmengine
+    deletes first, so a kill during the save could leave no checkpoint);
     the message hub is stored as plain values and the RNG states are added,
     so checkpoints load with ``torch.load(weights_only=True)`` and a resumed
     run continues the random streams where the interrupted one stopped.
+    Before training, the checkpoint folder is checked: temporary files of a
+    process killed while saving are removed, and a folder that is not
+    writable or lacks room for one more checkpoint is an error now rather
+    than after hours of training.
     """
 
     priority = 'VERY_LOW'
@@ -22,7 +36,25 @@ class CheckpointHook(_MMEngineCheckpointHook):
         if backend_args is None:
             backend_args = dict(backend='atomic_local')
         super().__init__(*args, backend_args=backend_args, **kwargs)
-        self._pending_rng_state = None
+
+    def before_train(self, runner) -> None:
+        super().before_train(runner)
+        if runner.rank != 0:
+            return
+        check_writable_dir(self.out_dir, what='checkpoint folder')
+        for name in remove_stale_temporaries(self.out_dir):
+            runner.logger.warning(f'removed {name!r} in {self.out_dir}: the '
+                                  'half-written file of an interrupted save')
+        # weights + two AdamW moments (+ the temporary copy of one file)
+        model_bytes = sum(p.numel() * p.element_size()
+                          for p in runner.model.state_dict().values())
+        need = 3 * model_bytes
+        free = shutil.disk_usage(self.out_dir).free
+        if free < need:
+            raise CheckpointWriteError(
+                28, f'only {free / 2**20:.1f} MiB free in {self.out_dir!r}; a '
+                f'checkpoint needs about {need / 2**20:.1f} MiB. Free disk '
+                'space or choose another work dir')
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint['message_hub'] = message_hub_to_plain(
@@ -35,13 +67,48 @@ class CheckpointHook(_MMEngineCheckpointHook):
             checkpoint['message_hub'] = message_hub_from_plain(
                 checkpoint['message_hub'])
         # Only a resume continues the random streams; `load_from` does not.
+        # easymae's train loops restore them after advancing the data loader
+        # past the finished batches and before loading the next one.
         if getattr(runner, '_resume', False):
-            self._pending_rng_state = checkpoint.get('meta', {}).get(
+            runner.pending_rng_state = checkpoint.get('meta', {}).get(
                 'rng_state')
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
-        # Restored here, after the data loader was rebuilt and advanced, so
-        # the model's random draws match the uninterrupted run's.
-        if self._pending_rng_state is not None:
-            set_rng_state(self._pending_rng_state)
-            self._pending_rng_state = None
+        # Fallback for loops other than easymae's: restore before the first
+        # step at least (exact for num_workers > 0 only).
+        if getattr(runner, 'pending_rng_state', None) is not None:
+            set_rng_state(runner.pending_rng_state)
+            runner.pending_rng_state = None
+
+    def _save_checkpoint_with_step(self, runner, step, meta):
+        outdated = None
+        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and
+                                            self.keep_ckpt_ids[-1] == step):
+            if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
+                outdated = self.keep_ckpt_ids.popleft()
+            self.keep_ckpt_ids.append(step)
+            # stored in the checkpoint itself, so updated before saving
+            runner.message_hub.update_info('keep_ckpt_ids',
+                                           list(self.keep_ckpt_ids))
+        ckpt_filename = self.filename_tmpl.format(step)
+        self.last_ckpt = self.file_backend.join_path(self.out_dir,
+                                                     ckpt_filename)
+        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        runner.save_checkpoint(
+            self.out_dir, ckpt_filename, self.file_client_args,
+            save_optimizer=self.save_optimizer,
+            save_param_scheduler=self.save_param_scheduler, meta=meta,
+            by_epoch=self.by_epoch, backend_args=self.backend_args,
+            **self.args)
+        if not is_main_process():
+            return
+        # the new checkpoint is complete: point at it, then drop the oldest
+        atomic_write_bytes(self.last_ckpt.encode(),
+                           osp.join(runner.work_dir, 'last_checkpoint'))
+        if outdated is not None:
+            path = self.file_backend.join_path(
+                self.out_dir, self.filename_tmpl.format(outdated))
+            if self.file_backend.isfile(path):
+                self.file_backend.remove(path)
+            elif self.file_backend.isdir(path):
+                self.file_backend.rmtree(path)

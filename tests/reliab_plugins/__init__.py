@@ -1,0 +1,1 @@
+"""Test-only components, imported by test configs via ``custom_imports``."""

@@ -1,0 +1,114 @@
+"""Bad images, with real files: a truncated JPEG, a zero-byte file, a file
+that is not an image and a missing file. 'error' names the file; 'skip'
+replaces the sample and counts it, in DataLoader workers too, and the
+count reaches the training log."""
+import glob
+import os
+import os.path as osp
+import uuid
+
+import cv2
+import numpy as np
+import pytest
+from torch.utils.data import DataLoader
+
+from easymae.apis import build_runner, load_config
+from easymae.datasets.dataset import PipelineDataset
+from easymae.datasets.transforms.loading import BadImageError
+from reliab_helpers import logged_scalars, write_config
+
+BAD = ('truncated.jpg', 'empty.jpg', 'notes.jpg', 'missing.jpg')
+
+
+def _image_list(folder, n_good=10):
+    """Real JPEGs (cut from a digit-like gradient) plus the four bad kinds;
+    returns (root, list file, bad paths)."""
+    root = osp.join(str(folder), 'imgs')
+    os.makedirs(root)
+    rng = np.random.RandomState(0)
+    names = []
+    for i in range(n_good):
+        img = (rng.rand(24, 24, 3) * 255).astype(np.uint8)
+        cv2.imwrite(osp.join(root, f'good{i}.jpg'), img)
+        names.append(f'good{i}.jpg')
+    with open(osp.join(root, 'good0.jpg'), 'rb') as f:
+        jpeg = f.read()
+    with open(osp.join(root, 'truncated.jpg'), 'wb') as f:
+        f.write(jpeg[:len(jpeg) // 2])  # a download cut half-way
+    open(osp.join(root, 'empty.jpg'), 'wb').close()
+    with open(osp.join(root, 'notes.jpg'), 'w') as f:
+        f.write('this is a text file with an image name\n')
+    # missing.jpg is listed but never written
+    names[2:2] = BAD
+    list_file = osp.join(str(folder), 'list.txt')
+    with open(list_file, 'w') as f:
+        f.write(''.join(f'{n} 0\n' for n in names))
+    return root, list_file, [osp.join(root, b) for b in BAD], names
+
+
+def _dataset(root, list_file, on_bad_image, backend='cv2'):
+    return PipelineDataset(
+        data_source=dict(type='ImageList', root=root, list_file=list_file),
+        pipeline=[dict(type='LoadImage', backend=backend),
+                  dict(type='Resize', size=16), dict(type='PackInputs')],
+        on_bad_image=on_bad_image)
+
+
+@pytest.mark.parametrize('backend', ['cv2', 'pillow'])
+def test_error_mode_names_each_bad_file(tmp_path, backend):
+    root, list_file, bad, names = _image_list(tmp_path)
+    ds = _dataset(root, list_file, 'error', backend)
+    for path in bad:
+        with pytest.raises(BadImageError) as info:
+            ds[names.index(osp.basename(path))]
+        assert repr(path) in str(info.value)
+        assert 'on_bad_image="skip"' in str(info.value)
+    assert ds[0]['inputs'].shape == (3, 16, 16)  # good files still load
+
+
+def test_skip_mode_counts_in_dataloader_workers(tmp_path):
+    root, list_file, bad, names = _image_list(tmp_path)
+    # one pass in this process: the reference count (a replacement may be
+    # bad too, and counts then)
+    ds0 = _dataset(root, list_file, 'skip')
+    for i in range(len(ds0)):
+        assert ds0[i]['inputs'].shape == (3, 16, 16)
+    assert ds0.num_skipped >= len(BAD)
+    assert {f.split("'")[1] for f in ds0.skipped_files} >= set(bad)
+
+    ds = _dataset(root, list_file, 'skip')
+    loader = DataLoader(ds, batch_size=2, num_workers=2,
+                        multiprocessing_context='fork',
+                        collate_fn=lambda b: b)
+    samples = [s for batch in loader for s in batch]
+    assert len(samples) == len(names)  # every bad one was replaced
+    assert ds.num_skipped == ds0.num_skipped  # counted across processes
+    assert ds.skipped_files == []  # this process decoded nothing itself
+
+
+@pytest.mark.slow
+def test_skip_count_reaches_the_training_log(tmp_path):
+    root, list_file, bad, names = _image_list(tmp_path, n_good=14)
+    extra = f'''
+train_dataloader = dict(batch_size=6, num_workers=2, dataset=dict(
+    _delete_=True, type='PipelineDataset', on_bad_image='skip',
+    data_source=dict(type='ImageList', root={root!r},
+                     list_file={list_file!r}),
+    pipeline=[dict(type='LoadImage'), dict(type='Resize', size=16),
+              dict(type='PackInputs')]))
+train_cfg = dict(max_epochs=2)
+default_hooks = dict(bad_images=dict(type='BadImageCounterHook',
+                                     interval=1))
+'''
+    cfg = load_config(write_config(tmp_path, extra=extra),
+                      dict(experiment_name=uuid.uuid4().hex))
+    runner = build_runner(cfg, work_dir=str(tmp_path / 'work'))
+    runner.train()
+    logged = logged_scalars(runner.work_dir)
+    final = logged[max(logged)]['bad_images_skipped']
+    # 18 samples, 3 full batches of 6 per epoch, each bad file met per epoch
+    assert final >= 2 * len(BAD)
+    logs = glob.glob(osp.join(runner.work_dir, '*', '*.log'))
+    text = ''.join(open(p).read() for p in logs)
+    assert 'bad image(s) skipped' in text
+    assert 'truncated.jpg' in text  # the warning names the file

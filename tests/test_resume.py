@@ -1,0 +1,86 @@
+"""A run killed with SIGKILL mid-epoch and resumed with ``--resume`` ends
+with the same weights and the same logged losses as an uninterrupted run."""
+import os
+import os.path as osp
+import signal
+import subprocess
+import time
+
+import pytest
+import torch
+
+from reliab_helpers import (REPO, env, load_state, logged_scalars,
+                            train_cmd, write_config)
+
+# 360 'val' digits at batch 32 -> 11 iterations per epoch; 2 epochs; a
+# checkpoint every 5 iterations, so most checkpoints fall mid-epoch.
+EXTRA = '''
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=2)
+'''
+
+
+def _config(tmp_path):
+    return write_config(tmp_path, batch_size=32, num_workers=0,
+                        ckpt_interval=5, ckpt_by_epoch=False, split='val',
+                        extra=EXTRA)
+
+
+def _kill_after_checkpoint(cmd, work_dir, name, timeout=180):
+    """Start ``cmd`` and SIGKILL it as soon as checkpoint ``name`` exists."""
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env(),
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + timeout
+    target = osp.join(work_dir, name)
+    try:
+        while not osp.exists(target):
+            if proc.poll() is not None:
+                raise AssertionError('run ended before it could be killed:\n'
+                                     + proc.stderr.read()[-4000:])
+            if time.time() > deadline:
+                raise AssertionError(f'{name} never appeared')
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+@pytest.mark.slow
+def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(tmp_path):
+    cfg = _config(tmp_path)
+    whole = str(tmp_path / 'whole')
+    broken = str(tmp_path / 'broken')
+
+    subprocess.run(train_cmd(cfg, whole), cwd=REPO, env=env(), check=True,
+                   capture_output=True, timeout=300)
+
+    rc = _kill_after_checkpoint(train_cmd(cfg, broken), broken, 'iter_10.pth')
+    assert rc == -signal.SIGKILL
+    assert not osp.exists(osp.join(broken, 'iter_22.pth'))
+    with open(osp.join(broken, 'last_checkpoint')) as f:
+        last = f.read().strip()
+    killed_at = int(osp.basename(last)[len('iter_'):-len('.pth')])
+    # 11 iterations per epoch: the checkpoint we resume from is mid-epoch
+    # (iter_5 if the kill came before last_checkpoint was updated)
+    assert killed_at in (5, 10, 15, 20) and killed_at % 11 != 0
+
+    proc = subprocess.run(train_cmd(cfg, broken, '--resume'), cwd=REPO,
+                          env=env(), capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    log = proc.stdout + proc.stderr
+    assert f'skipping its first {killed_at % 11} batches' in log
+
+    a = load_state(osp.join(whole, 'iter_22.pth'))
+    b = load_state(osp.join(broken, 'iter_22.pth'))
+    assert a['meta']['iter'] == b['meta']['iter'] == 22
+    for key, value in a['state_dict'].items():
+        assert torch.equal(value, b['state_dict'][key]), key
+
+    la, lb = logged_scalars(whole), logged_scalars(broken)
+    assert sorted(la) == sorted(lb) == list(range(1, 23))
+    assert [la[s]['loss'] for s in la] == [lb[s]['loss'] for s in la]
