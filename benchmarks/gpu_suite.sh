@@ -3,7 +3,7 @@
 # Run from a copy of the repo holding data/ (JPEGs) with the wheels of
 # mmengine-lite, addict, yapf, termcolor, platformdirs in $WHL:
 #   WHL=../../.whl OUT=/tmp/out bash benchmarks/gpu_suite.sh [part...]
-# parts: pairs util jpeg data opt fp32 pairs2 (default: all)
+# parts: pairs util jpeg data opt fp32 pairs2 pairs3 (default: all)
 cd "$(dirname "$0")/.."
 export PYTHONUNBUFFERED=1
 if [ -n "$WHL" ]; then
@@ -12,7 +12,7 @@ if [ -n "$WHL" ]; then
   export PYTHONPATH=/tmp/site:$PWD
 fi
 OUT=${OUT:-/tmp/gpu_suite}; mkdir -p "$OUT"
-PARTS=${*:-pairs util jpeg data opt fp32 pairs2}
+PARTS=${*:-pairs util jpeg data opt fp32 pairs2 pairs3}
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.draw,power.limit --format=csv
 python3 -c "import torch, torchvision, timm, mmengine, cv2; print('torch', torch.__version__, 'tv', torchvision.__version__, 'timm', timm.__version__, 'mmengine', mmengine.__version__, 'cv2', cv2.__version__)"
 TS="python3 benchmarks/train_step.py --device cuda"
@@ -58,6 +58,15 @@ for part in $PARTS; do
       "--cfg-options model.neck.decoder_depth=1" \
       "--cfg-options model.neck.decoder_depth=1 model.encoder_mask_token=True" \
       "--model simmim" --json-out $OUT/pairs2_$1.json 2>&1; done ;;
+  pairs3)  # item 2 compiled (fusion takes the memory-bound share away)
+    timeout 230 $TS --amp bf16 --model mae --arch vit-base --batch 256 \
+      --warmup 3 --steps 5 --repeats 5 --peak-size 8192 $FAST --compile \
+      --profile --compare "" "--cfg-options model.encoder_mask_token=True" \
+      "--model simmim" --json-out $OUT/pairs3_vit-base.json 2>&1
+    timeout 290 $TS --amp bf16 --model mae --arch vit-large --batch 128 \
+      --warmup 3 --steps 5 --repeats 5 --peak-size 8192 $FAST --compile \
+      --compare "" "--cfg-options model.encoder_mask_token=True" \
+      "--model simmim" --json-out $OUT/pairs3_vit-large.json 2>&1 ;;
   jpeg)  # issue item 4: real JPEG files vs in-memory batches
     timeout 200 python3 benchmarks/jpeg_train.py --data data/jpeg \
       --device cuda --arch vit-base --batch 256 --amp bf16 --workers 14 \
