@@ -193,7 +193,7 @@ class Bench:
         step_s = statistics.median(self.times)
         img_per_s = self.args.batch / step_s
         dtype = self.args.amp or 'fp32'
-        achieved = self.flops_per_img * img_per_s
+        achieved = (self.flops_per_img or 0) * img_per_s
         res = dict(
             label=self.label, model=self.args.model, arch=self.args.arch,
             img_size=self.args.img_size, batch=self.args.batch,
@@ -206,7 +206,7 @@ class Bench:
             img_per_s=img_per_s, flops_per_img=self.flops_per_img,
             achieved_tflops=achieved / 1e12,
             peak_mem_mb=self.peak_mem_mb)
-        if dtype in peaks:
+        if dtype in peaks and self.flops_per_img:
             res['peak_dtype'] = dtype
             res['share_of_matmul_peak'] = achieved / peaks[dtype]
         return res
