@@ -3,7 +3,7 @@
 # Run from a copy of the repo holding data/ (JPEGs) with the wheels of
 # mmengine-lite, addict, yapf, termcolor, platformdirs in $WHL:
 #   WHL=../../.whl OUT=/tmp/out bash benchmarks/gpu_suite.sh [part...]
-# parts: pairs util jpeg data opt fp32 pairs2 pairs3 (default: all)
+# parts: pairs util jpeg data opt fp32 pairs2 pairs3 flip (default: all)
 cd "$(dirname "$0")/.."
 export PYTHONUNBUFFERED=1
 if [ -n "$WHL" ]; then
@@ -12,7 +12,7 @@ if [ -n "$WHL" ]; then
   export PYTHONPATH=/tmp/site:$PWD
 fi
 OUT=${OUT:-/tmp/gpu_suite}; mkdir -p "$OUT"
-PARTS=${*:-pairs util jpeg data opt fp32 pairs2 pairs3}
+PARTS=${*:-pairs util jpeg data opt fp32 pairs2 pairs3 flip}
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.draw,power.limit --format=csv
 python3 -c "import torch, torchvision, timm, mmengine, cv2; print('torch', torch.__version__, 'tv', torchvision.__version__, 'timm', timm.__version__, 'mmengine', mmengine.__version__, 'cv2', cv2.__version__)"
 TS="python3 benchmarks/train_step.py --device cuda"
@@ -67,6 +67,12 @@ for part in $PARTS; do
       --warmup 3 --steps 5 --repeats 5 --peak-size 8192 $FAST --compile \
       --compare "" "--cfg-options model.encoder_mask_token=True" \
       "--model simmim" --json-out $OUT/pairs3_vit-large.json 2>&1 ;;
+  flip)  # item 2: FLIP at mask 0.5 / 0.75 vs unmasked, 32-token text
+    for a in "vit-base 256" "vit-large 128"; do set -- $a
+    timeout 200 $TS --amp bf16 --model flip --arch $1 --batch $2 \
+      --warmup 3 --steps 5 --repeats 5 --peak-size 8192 $FAST --compare \
+      "--mask-ratio 0" "--mask-ratio 0.5" "--mask-ratio 0.75" \
+      --json-out $OUT/flip_$1.json 2>&1; done ;;
   jpeg)  # issue item 4: real JPEG files vs in-memory batches
     timeout 200 python3 benchmarks/jpeg_train.py --data data/jpeg \
       --device cuda --arch vit-base --batch 256 --amp bf16 --workers 14 \

@@ -56,10 +56,12 @@ AMP_DTYPES = {'bf16': 'bfloat16', 'fp16': 'float16'}
 
 # Each algorithm's config, found by pattern so that renamed schedules still
 # match; the backbone's arch / img_size and the mask ratio are overridden.
+# '{arch}' is tried first with the asked arch, then with 'base' (whose
+# backbone arch is then overridden).
 MODEL_CONFIGS = {
-    'mae': 'configs/selfsup/mae/mae_vit-base-p16_*in1k.py',
-    'simmim': 'configs/selfsup/simmim/simmim_vit-base-p16_*.py',
-    'flip': 'configs/selfsup/flip/flip_vit-base-p16_*.py',
+    'mae': 'configs/selfsup/mae/mae_vit-{arch}-p16_*in1k.py',
+    'simmim': 'configs/selfsup/simmim/simmim_vit-{arch}-p16_*.py',
+    'flip': 'configs/selfsup/flip/flip_vit-{arch}-p16_[0-9]*.py',
 }
 FINETUNE_SCHEDULE = 'configs/_base_/schedules/adamw_coslr_mae_pretrain.py'
 
@@ -80,14 +82,15 @@ class PlainClassifier(BaseAlgorithm):
         return dict(loss=F.cross_entropy(logits, data_samples['gt_label']))
 
 
-def _find_config(model: str) -> str:
-    pattern = osp.join(REPO, MODEL_CONFIGS[model])
-    found = sorted(glob.glob(pattern))
-    if not found:
-        raise FileNotFoundError(
-            f'--model {model}: no config matches {MODEL_CONFIGS[model]!r} '
-            f'in {REPO} (has the {model} branch been merged?)')
-    return found[0]
+def _find_config(model: str, arch: str) -> str:
+    for name in (arch, 'base'):
+        pattern = osp.join(REPO, MODEL_CONFIGS[model].format(arch=name))
+        found = sorted(glob.glob(pattern))
+        if found:
+            return found[0]
+    raise FileNotFoundError(
+        f'--model {model}: no config matches {MODEL_CONFIGS[model]!r} '
+        f'in {REPO} (has the {model} branch been merged?)')
 
 
 def build_config(args) -> Config:
@@ -100,7 +103,7 @@ def build_config(args) -> Config:
                           img_size=args.img_size, patch_size=args.patch_size,
                           global_pool='avg', drop_path_rate=0.1))
     else:
-        cfg = Config.fromfile(_find_config(args.model))
+        cfg = Config.fromfile(_find_config(args.model, arch))
         backbone = cfg.model.backbone
         backbone.arch = arch
         backbone.img_size = args.img_size
@@ -126,7 +129,8 @@ def synthetic_batch(cfg, args) -> dict:
     samples = {'gt_label': torch.randint(0, 1000, (B,), generator=g)}
     if args.model == 'flip':
         # FLIP trains on 32-token captions; token ids of CLIP's vocabulary.
-        length = cfg.get('text_length', args.text_length)
+        text_cfg = cfg.model.get('text_backbone') or {}
+        length = text_cfg.get('context_length', args.text_length)
         samples['text'] = torch.randint(1, 49400, (B, length), generator=g)
     if args.device == 'cuda':
         inputs = inputs.pin_memory()  # as the DataLoader with pin_memory
@@ -300,7 +304,8 @@ def build_parser():
     p.add_argument('--mask-ratio', type=float, default=None,
                    help="override the config's mask ratio")
     p.add_argument('--text-length', type=int, default=32,
-                   help='FLIP caption length in tokens')
+                   help="FLIP caption length in tokens, when the config's "
+                        'text_backbone names no context_length')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='config overrides, key=value')
     p.add_argument('--amp', choices=sorted(AMP_DTYPES), default=None)
