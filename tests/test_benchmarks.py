@@ -159,3 +159,15 @@ def test_data_pipeline_benchmark_runs_on_written_files(tmp_path, capsys,
     assert names == {'torchvision_default', 'easymae',
                      'easymae_reduced_decode'}
     assert all(r['img_per_s'] > 0 for r in out['results'])
+
+
+def test_lazy_load_of_a_truncated_jpeg_fails_naming_the_file(photo_files,
+                                                             tmp_path):
+    from easymae.datasets.transforms.loading import BadImageError
+    with open(photo_files[0], 'rb') as f:
+        data = f.read()
+    bad = tmp_path / 'truncated.jpg'
+    bad.write_bytes(data[:len(data) // 2])  # header intact, pixels cut
+    results = LoadImage(lazy=True)({'img_path': str(bad)})
+    with pytest.raises(BadImageError, match='truncated.jpg'):
+        RandomResizedCrop(32, scale=(0.9, 1.0))(results)
