@@ -78,7 +78,9 @@ def test_merged_groups_keep_every_parameters_settings():
         REPO, 'configs/selfsup/mae/mae_vit-tiny-p4_1xb64-30e_digits.py'))
     cfg.model.backbone.update(depth=2, embed_dim=32, num_heads=2)
     model = MODELS.build(cfg.model)
-    plain = build_optim_wrapper(model, cfg.optim_wrapper)
+    plain_cfg = cfg.optim_wrapper.copy()
+    plain_cfg['constructor'] = 'DefaultOptimWrapperConstructor'
+    plain = build_optim_wrapper(model, plain_cfg)
     merged_cfg = cfg.optim_wrapper.copy()
     merged_cfg['constructor'] = 'MergedGroupsOptimWrapperConstructor'
     merged = build_optim_wrapper(model, merged_cfg)
