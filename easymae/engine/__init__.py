@@ -3,6 +3,7 @@ from . import optimizers  # noqa: F401
 from .checkpoint_io import AtomicLocalBackend, atomic_write_bytes
 from .dist import init_distributed
 from .loops import EpochBasedTrainLoop, IterBasedTrainLoop
+from .merged_groups_constructor import MergedGroupsOptimWrapperConstructor  # noqa: F401
 from .optim_wrapper import AmpOptimWrapper
 from .runner import EasyRunner
 

@@ -1,7 +1,9 @@
 # ImageNet-1k train split in class sub-folders, MAE's augmentation.
 data_root = 'data/imagenet/'
 train_pipeline = [
-    dict(type='LoadImage', backend='cv2'),
+    # lazy: RandomResizedCrop decodes JPEGs at 1/2-1/8 scale when its crop
+    # allows (docs/performance.md)
+    dict(type='LoadImage', backend='cv2', lazy=True),
     dict(type='RandomResizedCrop', size=224, scale=(0.2, 1.0),
          interpolation='bicubic'),
     dict(type='RandomHorizontalFlip', prob=0.5),

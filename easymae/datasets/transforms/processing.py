@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 from easymae.registry import TRANSFORMS
+from .loading import PendingJpeg
 
 INTERPOLATIONS = {
     'nearest': cv2.INTER_NEAREST,
@@ -37,9 +38,12 @@ def resize(img: np.ndarray, hw: Tuple[int, int], interpolation: str):
     if img.shape[0] == h and img.shape[1] == w:
         return img
     flag = _interp(interpolation)
-    # Shrinking with cubic/linear aliases; area averaging is both faster and
-    # closer to PIL's antialiased resize.
-    if h < img.shape[0] and w < img.shape[1] and interpolation != 'nearest':
+    # Shrinking 2x or more with cubic/linear aliases; area averaging is
+    # closer to PIL's antialiased resize. Below 2x the cubic kernel aliases
+    # little and is ~5x faster than opencv's fractional area resize
+    # (measured: 0.2 vs 1.6 ms for a 350 px crop to 224 px).
+    if (h * 2 <= img.shape[0] and w * 2 <= img.shape[1]
+            and interpolation != 'nearest'):
         flag = cv2.INTER_AREA
     return cv2.resize(img, (w, h), interpolation=flag)
 
@@ -85,9 +89,24 @@ class RandomResizedCrop:
             cw, ch = w, h
         return (h - ch) // 2, (w - cw) // 2, ch, cw
 
+    def decode_factor(self, ch: int, cw: int) -> int:
+        """Largest JPEG scale-down (8, 4, 2) keeping the crop >= output."""
+        for f in (8, 4, 2):
+            if ch // f >= self.size[0] and cw // f >= self.size[1]:
+                return f
+        return 1
+
     def __call__(self, results: dict) -> dict:
         img = results['img']
         top, left, ch, cw = self.get_params(*img.shape[:2])
+        if isinstance(img, PendingJpeg):  # LoadImage(lazy=True)
+            f = self.decode_factor(ch, cw)
+            h, w = img.shape[:2]
+            pixels = img.decode(f)
+            if pixels.shape[:2] != (-(-h // f), -(-w // f)):
+                f, pixels = 1, img.decode(1)  # header lied: use full size
+            top, left, ch, cw = top // f, left // f, ch // f, cw // f
+            img = pixels
         crop = img[top:top + ch, left:left + cw]
         results['img'] = resize(crop, self.size, self.interpolation)
         return results

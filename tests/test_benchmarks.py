@@ -1,0 +1,175 @@
+"""Benchmarks harness smoke tests and the speed-ups kept from it.
+
+No timings are asserted (the machine is shared): the harness must run and
+report its fields, FLOP counts must order as the models' sizes do, and each
+optimisation must compute what the plain path computes.
+"""
+import json
+import os.path as osp
+import random
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from easymae.datasets.transforms.loading import (LoadImage, PendingJpeg,
+                                                 jpeg_size)
+from easymae.datasets.transforms.processing import RandomResizedCrop
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.join(REPO, 'benchmarks'))
+
+import data_pipeline  # noqa: E402
+import train_step  # noqa: E402
+
+TINY = ['--arch', 'vit-tiny', '--img-size', '32', '--patch-size', '16',
+        '--batch', '2', '--warmup', '1', '--steps', '1', '--repeats', '1',
+        '--peak-size', '64', '--cfg-options', 'model.backbone.depth=1',
+        'model.backbone.embed_dim=32', 'model.backbone.num_heads=2']
+TINY_MAE = ['model.neck.decoder_depth=1', 'model.neck.decoder_embed_dim=32',
+            'model.neck.decoder_num_heads=2']
+
+
+def last_json(capsys):
+    lines = capsys.readouterr().out.strip().splitlines()
+    return json.loads(lines[-1])
+
+
+def test_train_step_compare_reports_fields_and_ordered_flops(capsys):
+    out = train_step.main(['--model', 'mae'] + TINY + TINY_MAE + [
+        '--compare', '', '--cfg-options model.encoder_mask_token=True'])
+    printed = last_json(capsys)
+    assert printed['img_per_s'] == pytest.approx(out['img_per_s'])
+    mae, enc_m = printed['results']
+    for r in (mae, enc_m):
+        assert r['img_per_s'] > 0 and r['flops_per_img'] > 0
+        assert 0 < r['share_of_matmul_peak']
+    # the encoder sees 4 tokens instead of 1 (+cls): more FLOPs, never less
+    assert enc_m['flops_per_img'] > mae['flops_per_img']
+    (ratio,) = printed['ratios']
+    assert ratio['cheap'] == mae['label']
+    assert ratio['flop_ratio'] == pytest.approx(
+        enc_m['flops_per_img'] / mae['flops_per_img'])
+    assert set(printed['matmul_peak_flops']) == {'fp32', 'bf16'}
+
+
+def test_train_step_finetune_flops_match_the_matmul_count(capsys):
+    """One block, 4 tokens + cls, D=32: count the matmuls by hand."""
+    train_step.main(['--model', 'finetune', '--no-flops'] + TINY)
+    capsys.readouterr()
+    out = train_step.main(['--model', 'finetune'] + TINY)
+    N, D, L, P = 5, 32, 4, 16 * 16 * 3
+    fwd = (2 * L * P * D            # patch projection (conv)
+           + 2 * N * D * (3 * D + D + 4 * D + 4 * D)  # qkv, proj, mlp
+           + 2 * 2 * N * N * D      # q k^T and attn v (all heads)
+           + 2 * D * 1000)          # head
+    # backward: grads of weights and inputs (2x), but not of the image
+    expected = 3 * fwd - 2 * L * P * D
+    assert out['flops_per_img'] == pytest.approx(expected, rel=0.02)
+
+
+def test_merged_groups_keep_every_parameters_settings():
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
+    from easymae.registry import MODELS
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs/selfsup/mae/mae_vit-tiny-p4_1xb64-30e_digits.py'))
+    cfg.model.backbone.update(depth=2, embed_dim=32, num_heads=2)
+    model = MODELS.build(cfg.model)
+    plain_cfg = cfg.optim_wrapper.copy()
+    plain_cfg['constructor'] = 'DefaultOptimWrapperConstructor'
+    plain = build_optim_wrapper(model, plain_cfg)
+    merged_cfg = cfg.optim_wrapper.copy()
+    merged_cfg['constructor'] = 'MergedGroupsOptimWrapperConstructor'
+    merged = build_optim_wrapper(model, merged_cfg)
+
+    def settings(ow):
+        return {id(p): {k: v for k, v in g.items() if k != 'params'}
+                for g in ow.optimizer.param_groups for p in g['params']}
+    assert settings(merged) == settings(plain)
+    assert len(merged.optimizer.param_groups) < 5 < len(
+        plain.optimizer.param_groups)
+
+
+# ----------------------------------------------------- reduced JPEG decode
+@pytest.fixture
+def photo_files(tmp_path):
+    from sklearn.datasets import load_sample_images
+    china = load_sample_images().images[0]  # 427 x 640 RGB photo
+    jpg, png = str(tmp_path / 'china.jpg'), str(tmp_path / 'china.png')
+    cv2.imwrite(jpg, cv2.cvtColor(china, cv2.COLOR_RGB2BGR),
+                [cv2.IMWRITE_JPEG_QUALITY, 90])
+    cv2.imwrite(png, cv2.cvtColor(china, cv2.COLOR_RGB2BGR))
+    return jpg, png
+
+
+def test_jpeg_size_reads_the_frame_header(photo_files):
+    jpg, png = photo_files
+    with open(jpg, 'rb') as f:
+        assert jpeg_size(f.read()) == (427, 640)
+    with open(png, 'rb') as f:
+        assert jpeg_size(f.read()) is None
+
+
+def test_lazy_load_then_crop_matches_full_decode(photo_files):
+    jpg, png = photo_files
+    rrc = RandomResizedCrop(64, scale=(0.5, 1.0))
+    lazy = LoadImage(lazy=True)({'img_path': jpg})
+    assert isinstance(lazy['img'], PendingJpeg)
+    assert lazy['ori_shape'] == (427, 640)
+    assert rrc.decode_factor(213, 213) == 2
+    assert rrc.decode_factor(127, 400) == 1
+    full_img = LoadImage()({'img_path': jpg})['img']
+    for seed in range(5):
+        random.seed(seed)
+        top, left, ch, cw = rrc.get_params(427, 640)
+        f = rrc.decode_factor(ch, cw)
+        random.seed(seed)
+        fast = rrc(LoadImage(lazy=True)({'img_path': jpg}))['img']
+        assert fast.shape == (64, 64, 3) and fast.dtype == np.uint8
+        # the same picture as a full decode of the crop box snapped to the
+        # f-pixel grid of the reduced decode (the box moves < f pixels)
+        t, l, h, w = (v // f * f for v in (top, left, ch, cw))
+        ref = cv2.resize(full_img[t:t + h, l:l + w], (64, 64),
+                         interpolation=cv2.INTER_AREA)
+        diff = np.abs(fast.astype(int) - ref.astype(int)).mean()
+        assert f > 1 and diff < 5, (f, diff)  # unsnapped: ~12
+    # PNGs have no reduced decode: decoded at once
+    assert isinstance(LoadImage(lazy=True)({'img_path': png})['img'],
+                      np.ndarray)
+
+
+def test_pending_jpeg_refuses_other_transforms(photo_files):
+    pending = LoadImage(lazy=True)({'img_path': photo_files[0]})['img']
+    with pytest.raises(TypeError, match='RandomResizedCrop'):
+        pending[:10]
+
+
+def test_data_pipeline_benchmark_runs_on_written_files(tmp_path, capsys,
+                                                       photo_files):
+    photos = tmp_path / 'data' / 'photos'
+    photos.mkdir(parents=True)
+    img = cv2.imread(photo_files[0])
+    for i in range(2):
+        cv2.imwrite(str(photos / f'p{i}.jpg'), img)
+    out = data_pipeline.main(['--data', str(tmp_path / 'data'),
+                              '--repeats', '1', '--min-seconds', '0'])
+    assert last_json(capsys)['img_per_s'] == pytest.approx(out['img_per_s'])
+    names = {r['pipeline'] for r in out['results']}
+    assert names == {'torchvision_default', 'easymae',
+                     'easymae_reduced_decode'}
+    assert all(r['img_per_s'] > 0 for r in out['results'])
+
+
+def test_lazy_load_of_a_truncated_jpeg_fails_naming_the_file(photo_files,
+                                                             tmp_path):
+    from easymae.datasets.transforms.loading import BadImageError
+    with open(photo_files[0], 'rb') as f:
+        data = f.read()
+    bad = tmp_path / 'truncated.jpg'
+    bad.write_bytes(data[:len(data) // 2])  # header intact, pixels cut
+    results = LoadImage(lazy=True)({'img_path': str(bad)})
+    with pytest.raises(BadImageError, match='truncated.jpg'):
+        RandomResizedCrop(32, scale=(0.9, 1.0))(results)
