@@ -3,8 +3,11 @@
 embedded handwritten digits, with the same finetune from random init beside
 it. Each step is the command a user would type; they are printed as they run.
 
-    python tools/main_job.py [--work-dir work_dirs/main_job] [--amp]
+    python tools/main_job.py [--work-dir work_dirs/main_job] [--fp32]
                              [--pretrain-epochs N] [--finetune-epochs N]
+
+Training runs with bf16 autocast (``--amp``) unless ``--fp32`` is given: on
+CPUs with AVX-512 bf16 it is the faster of the two.
 """
 import argparse
 import json
@@ -48,15 +51,15 @@ def last_json(log_path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/main_job')
-    parser.add_argument('--amp', action='store_true',
-                        help='bf16 autocast (faster on CPUs with AVX-512 bf16)')
+    parser.add_argument('--fp32', action='store_true',
+                        help='train in float32 instead of bf16 autocast')
     parser.add_argument('--pretrain-epochs', type=int, default=30)
     parser.add_argument('--finetune-epochs', type=int, default=10)
     args = parser.parse_args(argv)
     work = osp.abspath(args.work_dir)
     os.makedirs(work, exist_ok=True)
     py = sys.executable
-    amp = ['--amp'] if args.amp else []
+    amp = [] if args.fp32 else ['--amp']
     start = time.time()
 
     print('[1/4] MAE pretraining on the digits (train split)')
