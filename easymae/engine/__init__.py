@@ -1,4 +1,5 @@
 from . import hooks  # noqa: F401
+from . import optimizers  # noqa: F401
 from .checkpoint_io import AtomicLocalBackend, atomic_write_bytes
 from .dist import init_distributed
 from .loops import EpochBasedTrainLoop, IterBasedTrainLoop

@@ -1,4 +1,5 @@
 from . import algorithms, backbones, heads, necks  # noqa: F401
+from .cls_data_preprocessor import ClsDataPreprocessor  # noqa: F401
 from .algorithms import *  # noqa: F401,F403
 from .backbones import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403

@@ -3,7 +3,9 @@ from .loading import BadImageError, LoadImage, read_image
 from .mask_generator import SimMIMMaskGenerator
 from .processing import (CenterCrop, RandomHorizontalFlip, RandomResizedCrop,
                          Resize)
+from .rand_augment import RandAugment
+from .random_erasing import RandomErasing
 
 __all__ = ['PackInputs', 'BadImageError', 'LoadImage', 'read_image',
            'CenterCrop', 'RandomHorizontalFlip', 'RandomResizedCrop',
-           'Resize', 'SimMIMMaskGenerator']
+           'Resize', 'RandAugment', 'RandomErasing', 'SimMIMMaskGenerator']

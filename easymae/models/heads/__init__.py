@@ -1,4 +1,5 @@
+from .cls_head import LinearClsHead
 from .mae_head import MAEPretrainHead
 from .simmim_head import SimMIMHead
 
-__all__ = ['MAEPretrainHead', 'SimMIMHead']
+__all__ = ['LinearClsHead', 'MAEPretrainHead', 'SimMIMHead']

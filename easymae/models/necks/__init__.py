@@ -1,4 +1,5 @@
+from .batchnorm_neck import BatchNormNeck
 from .mae_decoder import MAEDecoder
 from .simmim_decoder import SimMIMDecoder
 
-__all__ = ['MAEDecoder', 'SimMIMDecoder']
+__all__ = ['BatchNormNeck', 'MAEDecoder', 'SimMIMDecoder']

@@ -1,0 +1,23 @@
+# Linear probing schedule. MAE uses LARS (batch 16384, blr 0.1, wd 0, 90
+# epochs, 10 warm-up); easymae has no LARS yet, so this is SGD with momentum
+# 0.9, no weight decay, base lr 0.1 per 256 images scaled by the effective
+# batch, 10 warm-up epochs then cosine to 0. Only the head (and the
+# BatchNorm's running statistics) learn: frozen parameters get no gradient,
+# and SGD leaves parameters without one untouched.
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=0.0))
+auto_scale_lr = dict(base_batch_size=256, enable=True)
+
+warmup_epochs = 10
+max_epochs = 90
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
+         end=warmup_epochs, convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=True,
+         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
+]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs,
+                 val_interval=1)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
