@@ -53,11 +53,14 @@ class Step:
     checkpoint initialises this run's backbone."""
 
     def __init__(self, name, kind, config, opts=(), init_from=None,
-                 group='', label=''):
+                 group='', label='', meta=None):
         assert kind in ('pretrain', 'finetune')
         self.name, self.kind, self.config = name, kind, config
         self.opts, self.init_from = list(opts), init_from
         self.group, self.label = group, label
+        # what the plots group by, e.g. {'mask_ratio': 0.5} on the finetunes
+        # whose pretraining differs from the main one only in that
+        self.meta = dict(meta or {})
 
 
 # ----------------------------------------------------------------- grids --
@@ -73,9 +76,11 @@ def grid_cifar10(seeds):
         seed = [f'randomness.seed={s}']
         steps += [
             Step('ft10e_mae' + sfx, 'finetune', FT, seed, init_from=main,
-                 group='main', label=f'MAE-pretrained, seed {s}'),
+                 group='main', label=f'MAE-pretrained, seed {s}',
+                 meta=dict(mask_ratio=0.75, seed=s)),
             Step('ft10e_scratch' + sfx, 'finetune', FT_SCRATCH, seed,
-                 group='main', label=f'random init, seed {s}'),
+                 group='main', label=f'random init, seed {s}',
+                 meta=dict(seed=s)),
         ]
     # finetune-side rows on the main pretrain checkpoint
     steps += [
@@ -96,18 +101,19 @@ def grid_cifar10(seeds):
              group='ft_recipe', label='cls token (instead of global pool)'),
     ]
     # pretraining ablations, each followed by the same finetune
-    ablations = [('mask0.25', ['model.mask_ratio=0.25']),
-                 ('mask0.5', ['model.mask_ratio=0.5']),
-                 ('mask0.9', ['model.mask_ratio=0.9']),
-                 ('no-norm-pix', ['model.head.norm_pix=False']),
-                 ('dec1', ['model.neck.decoder_depth=1']),
-                 ('dec4', ['model.neck.decoder_depth=4'])]
-    for tag, opts in ablations:
+    ablations = [('mask0.25', ['model.mask_ratio=0.25'], {'mask_ratio': 0.25}),
+                 ('mask0.5', ['model.mask_ratio=0.5'], {'mask_ratio': 0.5}),
+                 ('mask0.9', ['model.mask_ratio=0.9'], {'mask_ratio': 0.9}),
+                 ('no-norm-pix', ['model.head.norm_pix=False'], {}),
+                 ('dec1', ['model.neck.decoder_depth=1'], {}),
+                 ('dec4', ['model.neck.decoder_depth=4'], {})]
+    for tag, opts, meta in ablations:
         pt = f'{main}_{tag}'
         steps += [Step(pt, 'pretrain', MAE_PT, opts, group='ablation',
                        label=tag),
                   Step(f'ft10e_mae_{tag}', 'finetune', FT, init_from=pt,
-                       group='ablation', label=tag)]
+                       group='ablation', label=tag,
+                       meta=dict(meta, seed=0))]
     return steps
 
 
@@ -131,13 +137,14 @@ def grid_digits_smoke(seeds):
         seed = [f'randomness.seed={s}']
         steps += [Step('ft_mae' + sfx, 'finetune', DIGITS_FT, tiny + seed,
                        init_from='pt', group='main',
-                       label=f'MAE-pretrained, seed {s}'),
+                       label=f'MAE-pretrained, seed {s}',
+                       meta=dict(mask_ratio=0.75, seed=s)),
                   Step('ft_scratch' + sfx, 'finetune', DIGITS_SCRATCH,
                        tiny + seed, group='main',
-                       label=f'random init, seed {s}')]
+                       label=f'random init, seed {s}', meta=dict(seed=s))]
     steps.append(Step('ft_mae_mask0.5', 'finetune', DIGITS_FT, tiny,
                       init_from='pt_mask0.5', group='ablation',
-                      label='mask0.5'))
+                      label='mask0.5', meta=dict(mask_ratio=0.5, seed=0)))
     return steps
 
 
@@ -271,7 +278,7 @@ def launch(step, cmd, work_dir, threads):
 def finish(step, cmd, work_dir, started, threads, returncode):
     record = {'command': 'python ' + shlex.join(cmd),
               'config': step.config, 'kind': step.kind,
-              'group': step.group, 'label': step.label,
+              'group': step.group, 'label': step.label, 'meta': step.meta,
               'init_from': step.init_from, 'threads': threads,
               'wall_s': round(time.time() - started, 1),
               'started': time.strftime('%Y-%m-%d %H:%M:%S',
@@ -316,6 +323,8 @@ def write_results(path, steps, work_root, grid):
     for s in steps:
         done = load_done(osp.join(work_root, s.name))
         if done is not None:
+            # labels and plot keys come from the grid's definition
+            done.update(group=s.group, label=s.label, meta=s.meta)
             results[s.name] = done
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     tmp = path + f'.tmp{os.getpid()}'
