@@ -78,7 +78,10 @@ def test_torchrun_2proc_matches_1proc(tmp_path):
 def test_slurm_environment_becomes_torchrun_variables(monkeypatch):
     for var in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR',
                 'MASTER_PORT'):
-        monkeypatch.delenv(var, raising=False)
+        # setenv first, so monkeypatch records the variable's original state
+        # and removes what _slurm_env_to_torchrun sets after the test
+        monkeypatch.setenv(var, 'placeholder')
+        monkeypatch.delenv(var)
     monkeypatch.setenv('SLURM_PROCID', '5')
     monkeypatch.setenv('SLURM_NTASKS', '8')
     monkeypatch.setenv('SLURM_LOCALID', '1')

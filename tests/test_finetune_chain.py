@@ -45,15 +45,19 @@ def pretrain_ckpt(tmp_path_factory):
     return str(ckpt)
 
 
-def finetune_cfg(checkpoint):
+def finetune_cfg(checkpoint, config=FINETUNE):
     opts = {k: int(v) for k, v in (o.split('=') for o in TINY_VIT)}
     opts['model.backbone.init_cfg.checkpoint'] = checkpoint
-    return load_config(osp.join(ROOT, FINETUNE), opts)
+    return load_config(osp.join(ROOT, config), opts)
 
 
 @pytest.mark.slow
-def test_finetune_config_loads_the_pretrained_encoder(pretrain_ckpt):
-    cfg = finetune_cfg(pretrain_ckpt)
+@pytest.mark.parametrize('config', [
+    FINETUNE,  # global pool: the checkpoint's final norm is not used
+    FINETUNE.replace('1xb64', 'linear-probe_1xb64'),  # cls token + norm
+    FINETUNE.replace('1xb64', 'partial-ft-k2_1xb64')])
+def test_finetune_config_loads_the_pretrained_encoder(pretrain_ckpt, config):
+    cfg = finetune_cfg(pretrain_ckpt, config)
     model = MODELS.build(cfg.model)
     fresh_head = model.head.fc.weight.detach().clone()
     model.init_weights()
@@ -64,6 +68,8 @@ def test_finetune_config_loads_the_pretrained_encoder(pretrain_ckpt):
     assert 'backbone.pos_embed' in enc
     for k in enc:
         assert torch.equal(ours[k], pre[k]), k
+    uses_norm = model.backbone.global_pool == 'token'
+    assert ('backbone.norm.weight' in enc) == uses_norm
     # the classifier's own parts are not in a pretrain checkpoint
     assert torch.equal(model.head.fc.weight, fresh_head)
 

@@ -16,9 +16,9 @@ import time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PRETRAIN = 'configs/selfsup/mae/mae_vit-tiny-p4_1xb64-30e_digits.py'
-FINETUNE = 'configs/classification/mae/vit-tiny-p4_1xb64-coslr-20e_digits.py'
+FINETUNE = 'configs/classification/mae/vit-tiny-p4_1xb64-coslr-10e_digits.py'
 SCRATCH = ('configs/classification/mae/'
-           'vit-tiny-p4_1xb64-coslr-20e_digits-scratch.py')
+           'vit-tiny-p4_1xb64-coslr-10e_digits-scratch.py')
 
 
 def run(cmd, log_path):
@@ -51,7 +51,7 @@ def main(argv=None):
     parser.add_argument('--amp', action='store_true',
                         help='bf16 autocast (faster on CPUs with AVX-512 bf16)')
     parser.add_argument('--pretrain-epochs', type=int, default=30)
-    parser.add_argument('--finetune-epochs', type=int, default=20)
+    parser.add_argument('--finetune-epochs', type=int, default=10)
     args = parser.parse_args(argv)
     work = osp.abspath(args.work_dir)
     os.makedirs(work, exist_ok=True)

@@ -36,6 +36,22 @@ def load_model_from_checkpoint(path: str, config: Optional[str] = None):
     return model.eval()
 
 
+def center_square(img: np.ndarray, size: int) -> np.ndarray:
+    """The largest centred square of ``img``, resized to size x size."""
+    h, w = img.shape[:2]
+    s = min(h, w)
+    img = img[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s]
+    return resize(img, (size, size), 'bicubic')
+
+
+def load_image_files(paths, size: int) -> torch.Tensor:
+    """(N, 3, size, size) uint8 from image files (centre square of each)."""
+    return torch.stack([
+        torch.from_numpy(np.ascontiguousarray(
+            center_square(read_image(p), size))).permute(2, 0, 1)
+        for p in paths])
+
+
 def load_images(source: Optional[str], size: int, limit: int = 64,
                 seed: int = 0) -> torch.Tensor:
     """(N, 3, size, size) uint8: files of a folder (recursively) or the
@@ -45,22 +61,13 @@ def load_images(source: Optional[str], size: int, limit: int = 64,
         src = Digits('val', img_size=size)
         rng = np.random.RandomState(seed)
         idx = rng.permutation(len(src))[:limit]
-        imgs = [src[i]['img'] for i in idx]
-    else:
-        files = sorted(f for f in glob.glob(osp.join(source, '**', '*'),
-                                            recursive=True)
-                       if f.lower().endswith(('.jpg', '.jpeg', '.png')))
-        if not files:
-            raise FileNotFoundError(f'no .jpg/.png images under {source!r}')
-        rng = np.random.RandomState(seed)
-        files = [files[i] for i in rng.permutation(len(files))[:limit]]
-        imgs = []
-        for f in files:
-            img = read_image(f)
-            h, w = img.shape[:2]
-            s = min(h, w)
-            img = img[(h - s) // 2:(h - s) // 2 + s,
-                      (w - s) // 2:(w - s) // 2 + s]
-            imgs.append(resize(img, (size, size), 'bicubic'))
-    return torch.stack([torch.from_numpy(np.ascontiguousarray(i))
-                        .permute(2, 0, 1) for i in imgs])
+        return torch.stack([torch.from_numpy(src[i]['img']).permute(2, 0, 1)
+                            for i in idx])
+    files = sorted(f for f in glob.glob(osp.join(source, '**', '*'),
+                                        recursive=True)
+                   if f.lower().endswith(('.jpg', '.jpeg', '.png')))
+    if not files:
+        raise FileNotFoundError(f'no .jpg/.png images under {source!r}')
+    rng = np.random.RandomState(seed)
+    files = [files[i] for i in rng.permutation(len(files))[:limit]]
+    return load_image_files(files, size)

@@ -1,4 +1,8 @@
 """Metrics (accuracy, zero-shot) register here."""
 from .accuracy import Accuracy
+from .prompt_templates import TEMPLATES, get_templates
+from .zero_shot import (ZeroShotAccuracy, ZeroShotClassifierHook,
+                        build_zero_shot_weights)
 
-__all__ = ['Accuracy']
+__all__ = ['Accuracy', 'TEMPLATES', 'get_templates', 'ZeroShotAccuracy',
+           'ZeroShotClassifierHook', 'build_zero_shot_weights']

@@ -1,3 +1,4 @@
+from .caption import SampleCaption
 from .formatting import PackInputs
 from .loading import BadImageError, LoadImage, read_image
 from .mask_generator import SimMIMMaskGenerator
@@ -5,7 +6,9 @@ from .processing import (CenterCrop, RandomHorizontalFlip, RandomResizedCrop,
                          Resize)
 from .rand_augment import RandAugment
 from .random_erasing import RandomErasing
+from .tokenize import Tokenize
 
 __all__ = ['PackInputs', 'BadImageError', 'LoadImage', 'read_image',
            'CenterCrop', 'RandomHorizontalFlip', 'RandomResizedCrop',
-           'Resize', 'RandAugment', 'RandomErasing', 'SimMIMMaskGenerator']
+           'Resize', 'RandAugment', 'RandomErasing', 'SimMIMMaskGenerator',
+           'SampleCaption', 'Tokenize']

@@ -1,3 +1,4 @@
+from .text_transformer import TextTransformer
 from .vision_transformer import ARCHS, VisionTransformer
 
-__all__ = ['ARCHS', 'VisionTransformer']
+__all__ = ['ARCHS', 'VisionTransformer', 'TextTransformer']

@@ -5,21 +5,27 @@ import torch
 
 
 def random_masking(x: torch.Tensor, mask_ratio: float,
-                   noise: Optional[torch.Tensor] = None
+                   noise: Optional[torch.Tensor] = None,
+                   len_keep: Optional[int] = None
                    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor,
                               torch.Tensor]:
     """Keep a random subset of tokens per sample, as the reference MAE does.
 
     x: (N, L, D) patch tokens. Noise is drawn as ``torch.rand(N, L)`` once,
     and the ``L * (1 - mask_ratio)`` lowest-noise tokens are kept, so a seeded
-    run masks exactly like the reference implementation.
+    run masks exactly like the reference implementation. ``len_keep``
+    overrides that count (FLIP keeps ``round(L * (1 - mask_ratio))``).
 
     Returns:
         x_kept (N, len_keep, D), mask (N, L) with 0 = kept and 1 = removed,
         ids_restore (N, L) to unshuffle, ids_keep (N, len_keep).
     """
     N, L, D = x.shape
-    len_keep = int(L * (1 - mask_ratio))
+    if len_keep is None:
+        len_keep = int(L * (1 - mask_ratio))
+    if not 0 < len_keep <= L:
+        raise ValueError(f'random_masking: keeping {len_keep} of {L} tokens '
+                         f'(mask_ratio {mask_ratio}) is not possible')
     if noise is None:
         noise = torch.rand(N, L, device=x.device)
     ids_shuffle = torch.argsort(noise, dim=1)  # ascending: small is kept

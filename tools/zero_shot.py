@@ -1,0 +1,42 @@
+#!/usr/bin/env python
+"""Zero-shot classification of an image-text checkpoint, from its config.
+
+    python tools/zero_shot.py CONFIG CHECKPOINT [--work-dir D]
+                              [--cfg-options k=v ...]
+
+The config's test_dataloader names the labelled images (any classification
+data source), its ZeroShotClassifierHook the prompt templates and its
+test_evaluator the metric (ZeroShotAccuracy); prints top-1 / top-5.
+"""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from easymae.apis import DictAction, build_runner, load_config  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('--work-dir', help='where the log goes')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    args = parser.parse_args(argv)
+    if not os.path.isfile(args.checkpoint):
+        parser.error(f'checkpoint not found: {args.checkpoint!r}')
+    cfg = load_config(args.config, args.cfg_options)
+    if cfg.get('test_dataloader') is None:
+        parser.error(f'{args.config} has no test_dataloader to evaluate on')
+    cfg.load_from = args.checkpoint
+    cfg.resume = False
+    runner = build_runner(cfg, work_dir=args.work_dir)
+    metrics = runner.test()
+    for key, value in metrics.items():
+        print(f'{key}: {value:.2f}')
+    return metrics
+
+
+if __name__ == '__main__':
+    main()
