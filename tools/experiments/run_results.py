@@ -39,6 +39,8 @@ EXP = 'configs/experiments/'
 MAE_PT = EXP + 'mae_vit-tiny6-p4_1xb128-20e_cifar10-dev.py'
 FT = EXP + 'vit-tiny6-p4_1xb256-coslr-10e_cifar10-dev.py'
 FT_SCRATCH = EXP + 'vit-tiny6-p4_1xb256-coslr-10e_cifar10-dev-scratch.py'
+FT5 = EXP + 'vit-tiny6-p4_1xb256-coslr-5e_cifar10-dev.py'
+FT5_SCRATCH = EXP + 'vit-tiny6-p4_1xb256-coslr-5e_cifar10-dev-scratch.py'
 LINEAR = EXP + 'vit-tiny6-p4_linear-probe_1xb256-coslr-10e_cifar10-dev.py'
 PARTIAL = EXP + 'vit-tiny6-p4_partial-ft_1xb256-coslr-10e_cifar10-dev.py'
 
@@ -50,13 +52,16 @@ DIGITS_SCRATCH = ('configs/classification/mae/'
 
 class Step:
     """One training run. ``init_from`` names the pretrain step whose final
-    checkpoint initialises this run's backbone."""
+    checkpoint initialises this run's backbone; ``init_epoch`` takes that
+    step's earlier snapshot ``<work>/snapshots/<step>_epoch_N.pth`` instead
+    (copied aside while it ran, before checkpoint rotation removed it)."""
 
     def __init__(self, name, kind, config, opts=(), init_from=None,
-                 group='', label='', meta=None):
+                 group='', label='', meta=None, init_epoch=None):
         assert kind in ('pretrain', 'finetune')
         self.name, self.kind, self.config = name, kind, config
         self.opts, self.init_from = list(opts), init_from
+        self.init_epoch = init_epoch
         self.group, self.label = group, label
         # what the plots group by, e.g. {'mask_ratio': 0.5} on the finetunes
         # whose pretraining differs from the main one only in that
@@ -71,6 +76,20 @@ def grid_cifar10(seeds):
     main = 'mae_vit-tiny6-p4_1xb128-20e'
     steps = [Step(main, 'pretrain', MAE_PT, group='pretrain',
                   label='MAE ViT-Tiny, mask 0.75, norm_pix, decoder 128x2')]
+    # what fit the loaded 2-core CPU: 5-epoch finetunes, the MAE one from
+    # the pretrain's epoch-10 snapshot
+    for s in seeds:
+        sfx = '' if s == 0 else f'_seed{s}'
+        seed = [f'randomness.seed={s}']
+        steps += [
+            Step('ft5e_mae-ep10' + sfx, 'finetune', FT5, seed,
+                 init_from=main, init_epoch=10, group='main5',
+                 label=f'MAE-pretrained (epoch 10 of 20), seed {s}',
+                 meta=dict(seed=s)),
+            Step('ft5e_scratch' + sfx, 'finetune', FT5_SCRATCH, seed,
+                 group='main5', label=f'random init, seed {s}',
+                 meta=dict(seed=s)),
+        ]
     for s in seeds:
         sfx = '' if s == 0 else f'_seed{s}'
         seed = [f'randomness.seed={s}']
@@ -214,9 +233,16 @@ def final_checkpoint(work_dir):
         return f.read().strip()
 
 
+def snapshot(work_root, name, epoch):
+    return osp.join(work_root, 'snapshots', f'{name}_epoch_{epoch}.pth')
+
+
 def command(step, work_root, data_root, amp):
     opts = list(step.opts) + data_opts(step, data_root)
-    if step.init_from:
+    if step.init_from and step.init_epoch:
+        ckpt = snapshot(work_root, step.init_from, step.init_epoch)
+        opts.append(f'model.backbone.init_cfg.checkpoint={ckpt}')
+    elif step.init_from:
         ckpt = final_checkpoint(osp.join(work_root, step.init_from))
         opts.append(f'model.backbone.init_cfg.checkpoint={ckpt}')
     cmd = ['tools/train.py', step.config, '--work-dir',
@@ -312,7 +338,7 @@ def select(steps, patterns):
         raise SystemExit(f'--only {patterns} matches no step; --list shows '
                          'them')
     keep |= {by_name[n].init_from for n in list(keep)
-             if by_name[n].init_from}
+             if by_name[n].init_from and not by_name[n].init_epoch}
     return [s for s in steps if s.name in keep]
 
 
@@ -345,7 +371,10 @@ def run_grid(steps, work_root, data_root, jobs, amp, out, grid, all_steps):
         for s in list(pending):
             if len(running) >= jobs:
                 break
-            if s.init_from and s.init_from not in results:
+            if s.init_epoch and osp.isfile(snapshot(work_root, s.init_from,
+                                                    s.init_epoch)):
+                pass  # an earlier snapshot of a pretrain: ready already
+            elif s.init_from and s.init_from not in results:
                 if s.init_from in failed:
                     pending.remove(s)
                     failed.append(s.name)
