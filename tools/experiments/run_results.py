@@ -86,6 +86,9 @@ def grid_cifar10(seeds):
                  init_from=main, init_epoch=10, group='main5',
                  label=f'MAE-pretrained (epoch 10 of 20), seed {s}',
                  meta=dict(seed=s)),
+            Step('ft5e_mae' + sfx, 'finetune', FT5, seed, init_from=main,
+                 group='main5', label=f'MAE-pretrained (20 epochs), seed {s}',
+                 meta=dict(seed=s, mask_ratio=0.75)),
             Step('ft5e_scratch' + sfx, 'finetune', FT5_SCRATCH, seed,
                  group='main5', label=f'random init, seed {s}',
                  meta=dict(seed=s)),
@@ -96,7 +99,7 @@ def grid_cifar10(seeds):
         steps += [
             Step('ft10e_mae' + sfx, 'finetune', FT, seed, init_from=main,
                  group='main', label=f'MAE-pretrained, seed {s}',
-                 meta=dict(mask_ratio=0.75, seed=s)),
+                 meta=dict(seed=s)),
             Step('ft10e_scratch' + sfx, 'finetune', FT_SCRATCH, seed,
                  group='main', label=f'random init, seed {s}',
                  meta=dict(seed=s)),
@@ -119,7 +122,8 @@ def grid_cifar10(seeds):
              ['model.backbone.global_pool=token'], init_from=main,
              group='ft_recipe', label='cls token (instead of global pool)'),
     ]
-    # pretraining ablations, each followed by the same finetune
+    # pretraining ablations, each followed by the same 5-epoch finetune as
+    # the main row 'ft5e_mae'
     ablations = [('mask0.25', ['model.mask_ratio=0.25'], {'mask_ratio': 0.25}),
                  ('mask0.5', ['model.mask_ratio=0.5'], {'mask_ratio': 0.5}),
                  ('mask0.9', ['model.mask_ratio=0.9'], {'mask_ratio': 0.9}),
@@ -130,7 +134,7 @@ def grid_cifar10(seeds):
         pt = f'{main}_{tag}'
         steps += [Step(pt, 'pretrain', MAE_PT, opts, group='ablation',
                        label=tag),
-                  Step(f'ft10e_mae_{tag}', 'finetune', FT, init_from=pt,
+                  Step(f'ft5e_mae_{tag}', 'finetune', FT5, init_from=pt,
                        group='ablation', label=tag,
                        meta=dict(meta, seed=0))]
     return steps
