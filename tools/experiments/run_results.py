@@ -32,7 +32,8 @@ import time
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEV_TAR = 'cifar10/cifar10_dev_jpg.tar.gz'
-DEV_SHA256 = ('026c41a6d368ba15901457a190c8aae000e72c85571a29d087222c14e17a1f6a')
+DEV_SHA256 = ('026c41a6d368ba15901457a190c8aae0'
+              '00e72c85571a29d087222c14e17a1f6a')
 DEV_COUNTS = {'train': 10000, 'val': 2000}
 
 EXP = 'configs/experiments/'
@@ -117,7 +118,8 @@ def grid_cifar10(seeds):
         Step('ft10e_mae_mixup-cutmix', 'finetune', FT,
              ['model.data_preprocessor.mixup.cutmix_alpha=1.0',
               'model.data_preprocessor.mixup.switch_prob=0.5'],
-             init_from=main, group='ft_recipe', label='mixup 0.2 + cutmix 1.0'),
+             init_from=main, group='ft_recipe',
+             label='mixup 0.2 + cutmix 1.0'),
         Step('ft10e_mae_cls-token', 'finetune', FT,
              ['model.backbone.global_pool=token'], init_from=main,
              group='ft_recipe', label='cls token (instead of global pool)'),
