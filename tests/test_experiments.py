@@ -176,3 +176,22 @@ def test_randaugment_survives_posterize_to_zero_bits():
     assert not np.asarray(black).any()
     two = np.asarray(_posterize_any_bits(Image.fromarray(img), 2))
     assert np.array_equal(two, img & 0b11000000)
+
+
+def test_a_stopped_run_is_recorded_as_incomplete(tmp_path):
+    # a pretrain stopped midway leaves its command and mmengine's scalars,
+    # but no step.json: it is collected, marked, never passed as finished
+    step = run_results.grid_cifar10([0])[0]
+    wd = tmp_path / step.name
+    (wd / '20260101_000000' / 'vis_data').mkdir(parents=True)
+    (wd / 'command.txt').write_text('python tools/train.py x.py\n')
+    (wd / '20260101_000000' / 'vis_data' / 'scalars.json').write_text(
+        '\n'.join(json.dumps({'iter': i, 'epoch': 1, 'loss': 1.0 / i})
+                  for i in (10, 20, 30)) + '\n')
+    out = tmp_path / 'results.json'
+    run_results.write_results(str(out), [step], str(tmp_path), 'cifar10')
+    rec = json.loads(out.read_text())['steps'][step.name]
+    assert rec['status'] == 'incomplete'
+    assert rec['command'] == 'python tools/train.py x.py'
+    assert rec["loss_curve"] == [[i, 1.0 / i] for i in (10, 20, 30)]
+    assert 'returncode' not in rec and 'top1' not in rec

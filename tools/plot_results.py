@@ -31,6 +31,8 @@ def plot_pretrain_loss(steps, path):
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=90)
     for name, s in runs.items():
         it, loss = zip(*s['loss_curve'])
+        if s.get('status') == 'incomplete':
+            name += ' (stopped before its end)'
         ax.plot(it, loss, label=name, lw=1.2)
     ax.set_xlabel('iteration')
     ax.set_ylabel('reconstruction loss')
@@ -101,8 +103,10 @@ def table(steps):
             res = f"top-1 {s['top1']:.2f}%"
         else:
             res = f"final loss {s['final_loss']:.4f}"
-        lines.append(f"| {name} | {s.get('label', '')} | {res} | "
-                     f"{s['wall_s'] / 60:.1f} min |")
+        if s.get('status') == 'incomplete':
+            res += ' (incomplete run)'
+        wall = f"{s['wall_s'] / 60:.1f} min" if 'wall_s' in s else '-'
+        lines.append(f"| {name} | {s.get('label', '')} | {res} | {wall} |")
     return '\n'.join(lines)
 
 

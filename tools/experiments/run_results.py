@@ -299,6 +299,9 @@ def machine():
 
 def launch(step, cmd, work_dir, threads):
     os.makedirs(work_dir, exist_ok=True)
+    # the command, before it runs: a run stopped midway is still on record
+    with open(osp.join(work_dir, 'command.txt'), 'w') as f:
+        f.write('python ' + shlex.join(cmd) + '\n')
     env = dict(os.environ, OMP_NUM_THREADS=str(threads),
                MKL_NUM_THREADS=str(threads))
     log = open(osp.join(work_dir, 'stdout.log'), 'w')
@@ -333,6 +336,23 @@ def load_done(work_dir):
     return None
 
 
+def load_incomplete(step, work_dir):
+    """What a run that never finished (stopped, or still running) logged
+    so far, marked as such; None if it left nothing."""
+    cmd = osp.join(work_dir, 'command.txt')
+    if not osp.isfile(cmd):
+        return None
+    try:
+        record = summarise(step, work_dir)
+    except (RuntimeError, OSError, ZeroDivisionError):
+        return None
+    with open(cmd) as f:
+        record['command'] = f.read().strip()
+    record.update(status='incomplete', config=step.config, kind=step.kind,
+                  init_from=step.init_from)
+    return record
+
+
 def select(steps, patterns):
     """Steps whose names match, plus the pretrain steps they need."""
     if not patterns:
@@ -354,6 +374,8 @@ def write_results(path, steps, work_root, grid):
     results = {}
     for s in steps:
         done = load_done(osp.join(work_root, s.name))
+        if done is None:
+            done = load_incomplete(s, osp.join(work_root, s.name))
         if done is not None:
             # labels and plot keys come from the grid's definition
             done.update(group=s.group, label=s.label, meta=s.meta)
