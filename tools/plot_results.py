@@ -20,6 +20,7 @@ import matplotlib
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -54,6 +55,7 @@ def plot_finetune_top1(steps, path):
         ep, top1 = zip(*s['val_top1_curve'])
         style = '-' if s.get('init_from') else '--'
         ax.plot(ep, top1, style, marker='.', label=name, lw=1.2)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel('epoch')
     ax.set_ylabel('val top-1 (%)')
     ax.set_title('Finetuning: validation top-1 (dashed: random init)')

@@ -107,6 +107,9 @@ def grid_cifar10(seeds):
         ]
     # finetune-side rows on the main pretrain checkpoint
     steps += [
+        Step('linear10e_mae-ep10', 'finetune', LINEAR, init_from=main,
+             init_epoch=10, group='probe',
+             label='linear probe (frozen encoder), epoch-10 snapshot'),
         Step('linear10e_mae', 'finetune', LINEAR, init_from=main,
              group='probe', label='linear probe (frozen encoder)'),
     ]
