@@ -196,3 +196,19 @@ def test_a_stopped_run_is_recorded_as_incomplete(tmp_path):
     assert rec['command'] == 'python tools/train.py x.py'
     assert rec["loss_curve"] == [[i, 1.0 / i] for i in (10, 20, 30)]
     assert 'returncode' not in rec and 'top1' not in rec
+
+
+def test_snapshot_is_copied_when_its_epoch_is_written(tmp_path):
+    step = next(s for s in run_results.grid_cifar10([0])
+                if s.name == 'ft5e_mae-ep10')
+    assert not run_results.take_snapshot(str(tmp_path), step)
+    pre = tmp_path / step.init_from
+    pre.mkdir()
+    (pre / 'epoch_10.pth').write_bytes(b'weights of epoch 10')
+    assert run_results.take_snapshot(str(tmp_path), step)
+    (pre / 'epoch_10.pth').unlink()  # rotated away later: the copy stays
+    copy = run_results.snapshot(str(tmp_path), step.init_from, 10)
+    assert open(copy, 'rb').read() == b'weights of epoch 10'
+    assert run_results.take_snapshot(str(tmp_path), step)
+    cmd = run_results.command(step, str(tmp_path), None, amp=True)
+    assert f'model.backbone.init_cfg.checkpoint={copy}' in cmd

@@ -25,6 +25,7 @@ import os
 import os.path as osp
 import platform
 import shlex
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -54,8 +55,10 @@ DIGITS_SCRATCH = ('configs/classification/mae/'
 class Step:
     """One training run. ``init_from`` names the pretrain step whose final
     checkpoint initialises this run's backbone; ``init_epoch`` takes that
-    step's earlier snapshot ``<work>/snapshots/<step>_epoch_N.pth`` instead
-    (copied aside while it ran, before checkpoint rotation removed it)."""
+    step's epoch-N checkpoint instead, which the scheduler copies to
+    ``<work>/snapshots/<step>_epoch_N.pth`` as soon as it is written (before
+    checkpoint rotation removes it), so the run starts while its pretrain
+    goes on."""
 
     def __init__(self, name, kind, config, opts=(), init_from=None,
                  group='', label='', meta=None, init_epoch=None):
@@ -246,6 +249,24 @@ def snapshot(work_root, name, epoch):
     return osp.join(work_root, 'snapshots', f'{name}_epoch_{epoch}.pth')
 
 
+def take_snapshot(work_root, step):
+    """Copy the pretrain's epoch-N checkpoint aside as soon as it exists
+    (before checkpoint rotation removes it); True once the copy is there."""
+    dst = snapshot(work_root, step.init_from, step.init_epoch)
+    if osp.isfile(dst):
+        return True
+    src = osp.join(work_root, step.init_from, f'epoch_{step.init_epoch}.pth')
+    if not osp.isfile(src):  # the checkpoint hook renames complete files
+        return False
+    os.makedirs(osp.dirname(dst), exist_ok=True)
+    try:
+        shutil.copyfile(src, dst + '.tmp')
+    except FileNotFoundError:  # rotated away while copying
+        return False
+    os.replace(dst + '.tmp', dst)
+    return True
+
+
 def command(step, work_root, data_root, amp):
     opts = list(step.opts) + data_opts(step, data_root)
     if step.init_from and step.init_epoch:
@@ -402,9 +423,14 @@ def run_grid(steps, work_root, data_root, jobs, amp, out, grid, all_steps):
         for s in list(pending):
             if len(running) >= jobs:
                 break
-            if s.init_epoch and osp.isfile(snapshot(work_root, s.init_from,
-                                                    s.init_epoch)):
+            if s.init_epoch and take_snapshot(work_root, s):
                 pass  # an earlier snapshot of a pretrain: ready already
+            elif s.init_epoch and s.init_from in results:
+                pending.remove(s)  # finished, and its epoch is rotated away
+                failed.append(s.name)
+                print(f'[FAILED] {s.name}: {s.init_from} kept no '
+                      f'epoch_{s.init_epoch}.pth', flush=True)
+                continue
             elif s.init_from and s.init_from not in results:
                 if s.init_from in failed:
                     pending.remove(s)
