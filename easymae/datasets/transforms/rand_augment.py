@@ -8,10 +8,19 @@ between loading and ``PackInputs``. MAE's finetune uses
 """
 import numpy as np
 from PIL import Image
-from timm.data.auto_augment import rand_augment_transform
+from timm.data.auto_augment import posterize, rand_augment_transform
 
 from easymae.registry import TRANSFORMS
 from .processing import _to_hw
+
+
+def _posterize_any_bits(img, bits_to_keep, **kwargs):
+    # 'PosterizeIncreasing' at magnitude 10 (reached by m9/m10 plus noise)
+    # asks for 0 bits; Pillow >= 11 refuses that (it used to return black).
+    # Keep the old result instead of crashing a DataLoader worker.
+    if bits_to_keep <= 0:
+        return Image.new(img.mode, img.size)
+    return posterize(img, bits_to_keep, **kwargs)
 
 
 @TRANSFORMS.register_module()
@@ -46,6 +55,9 @@ class RandAugment:
         except Exception as e:  # timm asserts on unknown sections
             raise ValueError(f'RandAugment: cannot parse {config_str!r}: '
                              f'{e}') from e
+        for op in self.transform.ops:
+            if op.aug_fn is posterize:
+                op.aug_fn = _posterize_any_bits
 
     def __call__(self, results: dict) -> dict:
         img = results['img']

@@ -1,0 +1,516 @@
+#!/usr/bin/env python
+"""Run the experiments behind docs/results.md and collect their numbers.
+
+    python tools/experiments/run_results.py [--grid cifar10|digits-smoke]
+        [--only NAME ...] [--jobs N] [--work-dir work_dirs/results]
+        [--out docs/results/results.json] [--seeds 0 1] [--list]
+
+Every experiment is a chain of steps; every step is one ``tools/train.py``
+command (pretrain or finetune) with its config and ``--cfg-options``. The
+exact command, its wall-clock and its numbers go into the results JSON, so
+each cell of the page names what produced it. A step whose work dir already
+holds a finished run (``step.json`` written after a clean exit) is not run
+again: the script can be stopped and restarted, and steps can be added.
+
+Data: the CIFAR-10 dev archive of ``../shared/data`` (or $EASYMAE_SHARED_DATA)
+is unpacked once into ``--data-cache`` (10,000 train / 2,000 val JPEGs,
+verified by count and archive checksum). ``--grid digits-smoke`` uses the
+embedded digits and a tiny ViT instead, for the test.
+"""
+import argparse
+import fnmatch
+import hashlib
+import json
+import os
+import os.path as osp
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEV_TAR = 'cifar10/cifar10_dev_jpg.tar.gz'
+DEV_SHA256 = ('026c41a6d368ba15901457a190c8aae0'
+              '00e72c85571a29d087222c14e17a1f6a')
+DEV_COUNTS = {'train': 10000, 'val': 2000}
+
+EXP = 'configs/experiments/'
+MAE_PT = EXP + 'mae_vit-tiny6-p4_1xb128-20e_cifar10-dev.py'
+FT = EXP + 'vit-tiny6-p4_1xb256-coslr-10e_cifar10-dev.py'
+FT_SCRATCH = EXP + 'vit-tiny6-p4_1xb256-coslr-10e_cifar10-dev-scratch.py'
+FT5 = EXP + 'vit-tiny6-p4_1xb256-coslr-5e_cifar10-dev.py'
+FT5_SCRATCH = EXP + 'vit-tiny6-p4_1xb256-coslr-5e_cifar10-dev-scratch.py'
+LINEAR = EXP + 'vit-tiny6-p4_linear-probe_1xb256-coslr-10e_cifar10-dev.py'
+PARTIAL = EXP + 'vit-tiny6-p4_partial-ft_1xb256-coslr-10e_cifar10-dev.py'
+
+DIGITS_PT = 'configs/selfsup/mae/mae_vit-tiny-p4_1xb64-30e_digits.py'
+DIGITS_FT = 'configs/classification/mae/vit-tiny-p4_1xb64-coslr-10e_digits.py'
+DIGITS_SCRATCH = ('configs/classification/mae/'
+                  'vit-tiny-p4_1xb64-coslr-10e_digits-scratch.py')
+
+
+class Step:
+    """One training run. ``init_from`` names the pretrain step whose final
+    checkpoint initialises this run's backbone; ``init_epoch`` takes that
+    step's epoch-N checkpoint instead, which the scheduler copies to
+    ``<work>/snapshots/<step>_epoch_N.pth`` as soon as it is written (before
+    checkpoint rotation removes it), so the run starts while its pretrain
+    goes on."""
+
+    def __init__(self, name, kind, config, opts=(), init_from=None,
+                 group='', label='', meta=None, init_epoch=None):
+        assert kind in ('pretrain', 'finetune')
+        self.name, self.kind, self.config = name, kind, config
+        self.opts, self.init_from = list(opts), init_from
+        self.init_epoch = init_epoch
+        self.group, self.label = group, label
+        # what the plots group by, e.g. {'mask_ratio': 0.5} on the finetunes
+        # whose pretraining differs from the main one only in that
+        self.meta = dict(meta or {})
+
+
+# ----------------------------------------------------------------- grids --
+
+def grid_cifar10(seeds):
+    """The page's experiments, most important first. Finetune-side rows
+    reuse the one main pretrain checkpoint."""
+    main = 'mae_vit-tiny6-p4_1xb128-20e'
+    steps = [Step(main, 'pretrain', MAE_PT, group='pretrain',
+                  label='MAE ViT-Tiny, mask 0.75, norm_pix, decoder 128x2')]
+    # what fit the loaded 2-core CPU: 5-epoch finetunes, the MAE one from
+    # the pretrain's epoch-10 snapshot
+    for s in seeds:
+        sfx = '' if s == 0 else f'_seed{s}'
+        seed = [f'randomness.seed={s}']
+        steps += [
+            Step('ft5e_mae-ep10' + sfx, 'finetune', FT5, seed,
+                 init_from=main, init_epoch=10, group='main5',
+                 label=f'MAE-pretrained (epoch 10 of 20), seed {s}',
+                 meta=dict(seed=s)),
+            Step('ft5e_mae' + sfx, 'finetune', FT5, seed, init_from=main,
+                 group='main5', label=f'MAE-pretrained (20 epochs), seed {s}',
+                 meta=dict(seed=s, mask_ratio=0.75)),
+            Step('ft5e_scratch' + sfx, 'finetune', FT5_SCRATCH, seed,
+                 group='main5', label=f'random init, seed {s}',
+                 meta=dict(seed=s)),
+        ]
+    for s in seeds:
+        sfx = '' if s == 0 else f'_seed{s}'
+        seed = [f'randomness.seed={s}']
+        steps += [
+            Step('ft10e_mae' + sfx, 'finetune', FT, seed, init_from=main,
+                 group='main', label=f'MAE-pretrained, seed {s}',
+                 meta=dict(seed=s)),
+            Step('ft10e_scratch' + sfx, 'finetune', FT_SCRATCH, seed,
+                 group='main', label=f'random init, seed {s}',
+                 meta=dict(seed=s)),
+        ]
+    # finetune-side rows on the main pretrain checkpoint
+    steps += [
+        Step('linear10e_mae-ep10', 'finetune', LINEAR, init_from=main,
+             init_epoch=10, group='probe',
+             label='linear probe (frozen encoder), epoch-10 snapshot'),
+        Step('linear10e_mae', 'finetune', LINEAR, init_from=main,
+             group='probe', label='linear probe (frozen encoder)'),
+    ]
+    for k in (0, 1, 2, 4):
+        steps.append(Step(f'partial10e_k{k}_mae', 'finetune', PARTIAL,
+                          [f'model.train_last_blocks={k}'], init_from=main,
+                          group='probe', label=f'partial finetune k={k}'))
+    steps += [
+        Step('ft10e_mae_mixup-cutmix', 'finetune', FT,
+             ['model.data_preprocessor.mixup.cutmix_alpha=1.0',
+              'model.data_preprocessor.mixup.switch_prob=0.5'],
+             init_from=main, group='ft_recipe',
+             label='mixup 0.2 + cutmix 1.0'),
+        Step('ft10e_mae_cls-token', 'finetune', FT,
+             ['model.backbone.global_pool=token'], init_from=main,
+             group='ft_recipe', label='cls token (instead of global pool)'),
+    ]
+    # pretraining ablations, each followed by the same 5-epoch finetune as
+    # the main row 'ft5e_mae'
+    ablations = [('mask0.25', ['model.mask_ratio=0.25'], {'mask_ratio': 0.25}),
+                 ('mask0.5', ['model.mask_ratio=0.5'], {'mask_ratio': 0.5}),
+                 ('mask0.9', ['model.mask_ratio=0.9'], {'mask_ratio': 0.9}),
+                 ('no-norm-pix', ['model.head.norm_pix=False'], {}),
+                 ('dec1', ['model.neck.decoder_depth=1'], {}),
+                 ('dec4', ['model.neck.decoder_depth=4'], {})]
+    for tag, opts, meta in ablations:
+        pt = f'{main}_{tag}'
+        steps += [Step(pt, 'pretrain', MAE_PT, opts, group='ablation',
+                       label=tag),
+                  Step(f'ft5e_mae_{tag}', 'finetune', FT5, init_from=pt,
+                       group='ablation', label=tag,
+                       meta=dict(meta, seed=0))]
+    return steps
+
+
+def grid_digits_smoke(seeds):
+    """A seconds-long version of the same chain (tiny ViT, 10% of the
+    digits, one epoch each) for tests/test_experiments.py."""
+    tiny = ['model.backbone.embed_dim=32', 'model.backbone.depth=2',
+            'model.backbone.num_heads=2',
+            'train_dataloader.dataset.data_source.val_fraction=0.9',
+            'train_cfg.max_epochs=2', 'default_hooks.logger.interval=1']
+    dec = ['model.neck.decoder_embed_dim=32', 'model.neck.decoder_depth=1',
+           'model.neck.decoder_num_heads=2',
+           'default_hooks.checkpoint.interval=2']
+    steps = [Step('pt', 'pretrain', DIGITS_PT, tiny + dec, group='pretrain',
+                  label='tiny MAE on digits'),
+             Step('pt_mask0.5', 'pretrain', DIGITS_PT,
+                  tiny + dec + ['model.mask_ratio=0.5'], group='ablation',
+                  label='mask0.5')]
+    for s in seeds:
+        sfx = '' if s == 0 else f'_seed{s}'
+        seed = [f'randomness.seed={s}']
+        steps += [Step('ft_mae' + sfx, 'finetune', DIGITS_FT, tiny + seed,
+                       init_from='pt', group='main',
+                       label=f'MAE-pretrained, seed {s}',
+                       meta=dict(mask_ratio=0.75, seed=s)),
+                  Step('ft_scratch' + sfx, 'finetune', DIGITS_SCRATCH,
+                       tiny + seed, group='main',
+                       label=f'random init, seed {s}', meta=dict(seed=s))]
+    steps.append(Step('ft_mae_mask0.5', 'finetune', DIGITS_FT, tiny,
+                      init_from='pt_mask0.5', group='ablation',
+                      label='mask0.5', meta=dict(mask_ratio=0.5, seed=0)))
+    return steps
+
+
+GRIDS = {'cifar10': grid_cifar10, 'digits-smoke': grid_digits_smoke}
+
+
+# ------------------------------------------------------------------ data --
+
+def shared_data_dir():
+    env = os.environ.get('EASYMAE_SHARED_DATA')
+    return env or osp.join(osp.dirname(REPO), 'shared', 'data')
+
+
+def count_images(root):
+    return sum(len([f for f in files if f.endswith('.jpg')])
+               for _, _, files in os.walk(root))
+
+
+def ensure_cifar10_dev(cache):
+    """Unpack the dev archive once into ``cache/cifar10_dev`` (unpacked to a
+    temporary folder and renamed, so a half-unpacked tree is never used)."""
+    dest = osp.join(cache, 'cifar10_dev')
+    done = osp.join(dest, '.complete')
+    if osp.isfile(done):
+        return dest
+    if osp.isdir(dest) and all(count_images(osp.join(dest, s)) == n
+                               for s, n in DEV_COUNTS.items()):
+        open(done, 'w').close()  # unpacked earlier by hand: counts match
+        return dest
+    tar = osp.join(shared_data_dir(), DEV_TAR)
+    if not osp.isfile(tar):
+        raise SystemExit(f'CIFAR-10 dev archive not found: {tar} (set '
+                         'EASYMAE_SHARED_DATA to the shared/data folder)')
+    digest = hashlib.sha256(open(tar, 'rb').read()).hexdigest()
+    if digest != DEV_SHA256:
+        raise SystemExit(f'{tar}: sha256 {digest} is not the expected '
+                         f'{DEV_SHA256}')
+    tmp = dest + f'.tmp{os.getpid()}'
+    os.makedirs(tmp)
+    with tarfile.open(tar) as t:
+        t.extractall(tmp, filter='data')
+    for split, n in DEV_COUNTS.items():
+        got = count_images(osp.join(tmp, split))
+        if got != n:
+            raise SystemExit(f'{tar}: {split}/ holds {got} images, not {n}')
+    if osp.isdir(dest):
+        raise SystemExit(f'{dest} exists but is incomplete; remove it')
+    os.rename(tmp, dest)
+    open(done, 'w').close()
+    return dest
+
+
+def data_opts(step, data_root):
+    if data_root is None:
+        return []
+    opts = [f'train_dataloader.dataset.data_source.root={data_root}/train']
+    if step.kind == 'finetune':
+        opts += [f'val_dataloader.dataset.data_source.root={data_root}/val',
+                 f'test_dataloader.dataset.data_source.root={data_root}/val']
+    return opts
+
+
+# ------------------------------------------------------------- the runs --
+
+def final_checkpoint(work_dir):
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+def snapshot(work_root, name, epoch):
+    return osp.join(work_root, 'snapshots', f'{name}_epoch_{epoch}.pth')
+
+
+def take_snapshot(work_root, step):
+    """Copy the pretrain's epoch-N checkpoint aside as soon as it exists
+    (before checkpoint rotation removes it); True once the copy is there."""
+    dst = snapshot(work_root, step.init_from, step.init_epoch)
+    if osp.isfile(dst):
+        return True
+    src = osp.join(work_root, step.init_from, f'epoch_{step.init_epoch}.pth')
+    if not osp.isfile(src):  # the checkpoint hook renames complete files
+        return False
+    os.makedirs(osp.dirname(dst), exist_ok=True)
+    try:
+        shutil.copyfile(src, dst + '.tmp')
+    except FileNotFoundError:  # rotated away while copying
+        return False
+    os.replace(dst + '.tmp', dst)
+    return True
+
+
+def command(step, work_root, data_root, amp):
+    opts = list(step.opts) + data_opts(step, data_root)
+    if step.init_from and step.init_epoch:
+        ckpt = snapshot(work_root, step.init_from, step.init_epoch)
+        opts.append(f'model.backbone.init_cfg.checkpoint={ckpt}')
+    elif step.init_from:
+        ckpt = final_checkpoint(osp.join(work_root, step.init_from))
+        opts.append(f'model.backbone.init_cfg.checkpoint={ckpt}')
+    cmd = ['tools/train.py', step.config, '--work-dir',
+           osp.join(work_root, step.name)]
+    if amp:
+        cmd.append('--amp')
+    return cmd + (['--cfg-options', *opts] if opts else [])
+
+
+def read_scalars(work_dir):
+    """mmengine's per-run scalars.json lines (the newest run in the dir)."""
+    runs = sorted(d for d in os.listdir(work_dir)
+                  if osp.isfile(osp.join(work_dir, d, 'vis_data',
+                                         'scalars.json')))
+    if not runs:
+        raise RuntimeError(f'{work_dir}: no vis_data/scalars.json')
+    with open(osp.join(work_dir, runs[-1], 'vis_data', 'scalars.json')) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def summarise(step, work_dir):
+    """The numbers the page needs from one finished run."""
+    rows = read_scalars(work_dir)
+    train = [r for r in rows if 'loss' in r]
+    out = {'loss_curve': [[r['iter'], r['loss']] for r in train]}
+    tail = [r['loss'] for r in train[-5:]]
+    out['final_loss'] = sum(tail) / len(tail)
+    val = [r for r in rows if 'accuracy/top1' in r]
+    if val:
+        out['val_top1_curve'] = [[r.get('step', i + 1), r['accuracy/top1']]
+                                 for i, r in enumerate(val)]
+        # the last epoch's number, not the best one: no picking on val
+        out['top1'] = val[-1]['accuracy/top1']
+        out['top5'] = val[-1].get('accuracy/top5')
+    return out
+
+
+def machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            cpu = next(ln.split(':', 1)[1].strip() for ln in f
+                       if ln.startswith('model name'))
+    except (OSError, StopIteration):
+        pass
+    return f'{os.cpu_count()} CPU cores ({cpu})'
+
+
+def launch(step, cmd, work_dir, threads):
+    os.makedirs(work_dir, exist_ok=True)
+    # the command, before it runs: a run stopped midway is still on record
+    with open(osp.join(work_dir, 'command.txt'), 'w') as f:
+        f.write('python ' + shlex.join(cmd) + '\n')
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads))
+    log = open(osp.join(work_dir, 'stdout.log'), 'w')
+    proc = subprocess.Popen([sys.executable, *cmd], cwd=REPO, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    return proc, log, time.time()
+
+
+def finish(step, cmd, work_dir, started, threads, returncode):
+    record = {'command': 'python ' + shlex.join(cmd),
+              'config': step.config, 'kind': step.kind,
+              'group': step.group, 'label': step.label, 'meta': step.meta,
+              'init_from': step.init_from, 'threads': threads,
+              'wall_s': round(time.time() - started, 1),
+              'started': time.strftime('%Y-%m-%d %H:%M:%S',
+                                       time.gmtime(started)) + ' UTC',
+              'machine': machine(), 'returncode': returncode}
+    if returncode == 0:
+        record.update(summarise(step, work_dir))
+        tmp = osp.join(work_dir, 'step.json.tmp')
+        with open(tmp, 'w') as f:
+            json.dump(record, f, indent=1)
+        os.replace(tmp, osp.join(work_dir, 'step.json'))
+    return record
+
+
+def load_done(work_dir):
+    path = osp.join(work_dir, 'step.json')
+    if osp.isfile(path):
+        with open(path) as f:
+            return json.load(f)
+    return None
+
+
+def load_incomplete(step, work_dir):
+    """What a run that never finished (stopped, or still running) logged
+    so far, marked as such; None if it left nothing."""
+    cmd = osp.join(work_dir, 'command.txt')
+    if not osp.isfile(cmd):
+        return None
+    try:
+        record = summarise(step, work_dir)
+    except (RuntimeError, OSError, ZeroDivisionError):
+        return None
+    with open(cmd) as f:
+        record['command'] = f.read().strip()
+    record.update(status='incomplete', config=step.config, kind=step.kind,
+                  init_from=step.init_from)
+    return record
+
+
+def select(steps, patterns):
+    """Steps whose names match, plus the pretrain steps they need."""
+    if not patterns:
+        return steps
+    by_name = {s.name: s for s in steps}
+    keep = {s.name for s in steps
+            if any(fnmatch.fnmatch(s.name, p) for p in patterns)}
+    if not keep:
+        raise SystemExit(f'--only {patterns} matches no step; --list shows '
+                         'them')
+    keep |= {by_name[n].init_from for n in list(keep)
+             if by_name[n].init_from and not by_name[n].init_epoch}
+    return [s for s in steps if s.name in keep]
+
+
+def write_results(path, steps, work_root, grid):
+    """Gather every finished step's ``step.json`` (the work dirs are the
+    record: several invocations may run side by side) into one file."""
+    results = {}
+    for s in steps:
+        done = load_done(osp.join(work_root, s.name))
+        if done is None:
+            done = load_incomplete(s, osp.join(work_root, s.name))
+        if done is not None:
+            # labels and plot keys come from the grid's definition
+            done.update(group=s.group, label=s.label, meta=s.meta)
+            results[s.name] = done
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    tmp = path + f'.tmp{os.getpid()}'
+    with open(tmp, 'w') as f:
+        json.dump({'grid': grid, 'steps': results}, f, indent=1)
+    os.replace(tmp, path)
+
+
+def run_grid(steps, work_root, data_root, jobs, amp, out, grid, all_steps):
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    results, pending, running, failed = {}, list(steps), [], []
+    for s in steps:
+        done = load_done(osp.join(work_root, s.name))
+        if done is not None:
+            results[s.name] = done
+    pending = [s for s in steps if s.name not in results]
+    while pending or running:
+        for s in list(pending):
+            if len(running) >= jobs:
+                break
+            if s.init_epoch and take_snapshot(work_root, s):
+                pass  # an earlier snapshot of a pretrain: ready already
+            elif s.init_epoch and s.init_from in results:
+                pending.remove(s)  # finished, and its epoch is rotated away
+                failed.append(s.name)
+                print(f'[FAILED] {s.name}: {s.init_from} kept no '
+                      f'epoch_{s.init_epoch}.pth', flush=True)
+                continue
+            elif s.init_from and s.init_from not in results:
+                if s.init_from in failed:
+                    pending.remove(s)
+                    failed.append(s.name)
+                continue
+            cmd = command(s, work_root, data_root, amp)
+            wd = osp.join(work_root, s.name)
+            print(f'[start] {s.name}: python {shlex.join(cmd)}', flush=True)
+            running.append((s, cmd, wd) + launch(s, cmd, wd, threads))
+            pending.remove(s)
+        time.sleep(1)
+        for item in list(running):
+            s, cmd, wd, proc, log, started = item
+            if proc.poll() is None:
+                continue
+            running.remove(item)
+            log.close()
+            rec = finish(s, cmd, wd, started, threads, proc.returncode)
+            if proc.returncode == 0:
+                results[s.name] = rec
+                metric = (f"top-1 {rec['top1']:.2f}" if 'top1' in rec
+                          else f"loss {rec['final_loss']:.4f}")
+                print(f"[done]  {s.name}: {metric}, {rec['wall_s']:.0f} s",
+                      flush=True)
+            else:
+                failed.append(s.name)
+                print(f'[FAILED] {s.name} (exit {proc.returncode}); log: '
+                      f'{osp.join(wd, "stdout.log")}', flush=True)
+            write_results(out, all_steps, work_root, grid)
+    write_results(out, all_steps, work_root, grid)
+    return results, failed
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--grid', choices=sorted(GRIDS), default='cifar10')
+    parser.add_argument('--only', nargs='+', metavar='NAME',
+                        help='run these steps (shell patterns) and the '
+                        'pretrain steps they need')
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0])
+    parser.add_argument('--jobs', type=int, default=1,
+                        help='runs in parallel (each gets cores / jobs '
+                        'threads)')
+    parser.add_argument('--no-amp', dest='amp', action='store_false',
+                        help='fp32 instead of bf16 autocast')
+    parser.add_argument('--work-dir', default='work_dirs/results')
+    parser.add_argument('--data-cache',
+                        default=osp.expanduser('~/.cache/easymae'))
+    parser.add_argument('--out', default='docs/results/results.json')
+    parser.add_argument('--collect', action='store_true',
+                        help='only gather the finished steps into --out')
+    parser.add_argument('--list', action='store_true',
+                        help='print the steps and exit')
+    args = parser.parse_args(argv)
+    all_steps = GRIDS[args.grid](args.seeds)
+    steps = select(all_steps, args.only)
+    if args.list:
+        for s in steps:
+            after = f' (after {s.init_from})' if s.init_from else ''
+            print(f'{s.name:40s} {s.kind:9s} {s.config}{after}')
+        return 0
+    data_root = (ensure_cifar10_dev(args.data_cache)
+                 if args.grid == 'cifar10' else None)
+    # paths relative to the repo (the commands run there) read better
+    work_root = osp.join(REPO, args.work_dir)
+    if not osp.relpath(work_root, REPO).startswith('..'):
+        work_root = osp.relpath(work_root, REPO)
+    out = osp.join(REPO, args.out)
+    if args.collect:
+        write_results(out, all_steps, work_root, args.grid)
+        print(f'results: {out}')
+        return 0
+    _, failed = run_grid(steps, work_root, data_root, args.jobs, args.amp,
+                         out, args.grid, all_steps)
+    print(f'results: {out}')
+    if failed:
+        print(f'failed: {", ".join(failed)}')
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

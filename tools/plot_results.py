@@ -1,0 +1,140 @@
+#!/usr/bin/env python
+"""The plots of docs/results.md, from the results JSON that
+tools/experiments/run_results.py writes.
+
+    python tools/plot_results.py [docs/results/results.json] [--out-dir DIR]
+
+Writes (each only when its runs exist):
+  pretrain_loss.png   pretraining loss per iteration, every pretrain run
+  finetune_top1.png   val top-1 per epoch, every finetune run
+  mask_ratio.png      final finetune top-1 against the pretraining mask ratio
+and prints a markdown table of every run (name, what, number, wall-clock).
+"""
+import argparse
+import json
+import os
+import os.path as osp
+from collections import defaultdict
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def plot_pretrain_loss(steps, path):
+    runs = {n: s for n, s in steps.items() if s['kind'] == 'pretrain'}
+    if not runs:
+        return False
+    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=90)
+    for name, s in runs.items():
+        it, loss = zip(*s['loss_curve'])
+        if s.get('status') == 'incomplete':
+            name += ' (stopped before its end)'
+        ax.plot(it, loss, label=name, lw=1.2)
+    ax.set_xlabel('iteration')
+    ax.set_ylabel('reconstruction loss')
+    ax.set_title('Pretraining loss')
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
+def plot_finetune_top1(steps, path):
+    runs = {n: s for n, s in steps.items() if s.get('val_top1_curve')}
+    if not runs:
+        return False
+    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=90)
+    for name, s in runs.items():
+        ep, top1 = zip(*s['val_top1_curve'])
+        style = '-' if s.get('init_from') else '--'
+        ax.plot(ep, top1, style, marker='.', label=name, lw=1.2)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel('epoch')
+    ax.set_ylabel('val top-1 (%)')
+    ax.set_title('Finetuning: validation top-1 (dashed: random init)')
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
+def mask_ratio_points(steps):
+    """(mask ratio, [top-1 of every seed]) over the finetunes that the
+    experiment grid marks as differing only in the pretraining mask ratio."""
+    points = defaultdict(list)
+    for s in steps.values():
+        ratio = (s.get('meta') or {}).get('mask_ratio')
+        if ratio is not None and 'top1' in s:
+            points[float(ratio)].append(s['top1'])
+    return sorted(points.items())
+
+
+def plot_mask_ratio(steps, path):
+    points = mask_ratio_points(steps)
+    if len(points) < 2:
+        return False
+    fig, ax = plt.subplots(figsize=(4.5, 3.2), dpi=90)
+    ratios = [r for r, _ in points]
+    means = [sum(v) / len(v) for _, v in points]
+    ax.plot(ratios, means, marker='o')
+    for r, v in points:
+        ax.scatter([r] * len(v), v, s=10, c='gray', zorder=3)
+    ax.set_xlabel('pretraining mask ratio')
+    ax.set_ylabel('finetune val top-1 (%)')
+    ax.set_title('Accuracy vs mask ratio')
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
+def table(steps):
+    lines = ['| run | what | result | wall-clock |', '|---|---|---|---|']
+    for name, s in steps.items():
+        if 'top1' in s:
+            res = f"top-1 {s['top1']:.2f}%"
+        else:
+            res = f"final loss {s['final_loss']:.4f}"
+        if s.get('status') == 'incomplete':
+            res += ' (incomplete run)'
+        wall = f"{s['wall_s'] / 60:.1f} min" if 'wall_s' in s else '-'
+        lines.append(f"| {name} | {s.get('label', '')} | {res} | {wall} |")
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('results', nargs='?',
+                        default=osp.join(REPO, 'docs/results/results.json'))
+    parser.add_argument('--out-dir', help='default: beside the results JSON')
+    args = parser.parse_args(argv)
+    if not osp.isfile(args.results):
+        raise SystemExit(f'no results file: {args.results} (run '
+                         'tools/experiments/run_results.py first)')
+    with open(args.results) as f:
+        steps = json.load(f).get('steps')
+    if not isinstance(steps, dict):
+        raise SystemExit(f'{args.results}: no "steps" mapping; not a '
+                         'run_results.py file')
+    out = args.out_dir or osp.dirname(osp.abspath(args.results))
+    os.makedirs(out, exist_ok=True)
+    for fname, fn in [('pretrain_loss.png', plot_pretrain_loss),
+                      ('finetune_top1.png', plot_finetune_top1),
+                      ('mask_ratio.png', plot_mask_ratio)]:
+        path = osp.join(out, fname)
+        print(('wrote ' if fn(steps, path) else 'no runs for ') + path)
+    print(table(steps))
+
+
+if __name__ == '__main__':
+    main()
