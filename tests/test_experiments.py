@@ -212,3 +212,27 @@ def test_snapshot_is_copied_when_its_epoch_is_written(tmp_path):
     assert run_results.take_snapshot(str(tmp_path), step)
     cmd = run_results.command(step, str(tmp_path), None, amp=True)
     assert f'model.backbone.init_cfg.checkpoint={copy}' in cmd
+
+
+def test_stopped_step_resumes_and_its_two_logs_merge(tmp_path):
+    step = run_results.Step('pt', 'pretrain', run_results.MAE_PT)
+    work = tmp_path / 'work'
+    cmd = run_results.command(step, str(work), None, amp=True)
+    assert '--resume' not in cmd  # nothing to resume yet
+    # a run stopped after iteration 3 and resumed from its iteration-2
+    # checkpoint: two timestamped log folders that overlap at iteration 3
+    logs = {'20261123_010000': [1, 2, 3], '20261123_020000': [3, 4]}
+    for resumed, (stamp, iters) in enumerate(logs.items()):
+        folder = work / 'pt' / stamp / 'vis_data'
+        folder.mkdir(parents=True)
+        with open(folder / 'scalars.json', 'w') as f:
+            for i in iters:
+                loss = 10.0 - i - 0.5 * resumed
+                f.write(json.dumps({'iter': i, 'step': i, 'loss': loss})
+                        + '\n')
+    (work / 'pt' / 'last_checkpoint').write_text('epoch_1.pth')
+    cmd = run_results.command(step, str(work), None, amp=True)
+    assert cmd[-1] == '--resume'
+    curve = run_results.summarise(step, str(work / 'pt'))['loss_curve']
+    # every iteration once; the resumed run's iteration 3 wins
+    assert curve == [[1, 9.0], [2, 8.0], [3, 6.5], [4, 5.5]]

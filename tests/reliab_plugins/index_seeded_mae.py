@@ -35,7 +35,8 @@ class IndexSeededMAE(MAE):
 @HOOKS.register_module()
 class RecordSampleIdsHook(Hook):
     """Writes the data-set indices each rank trained on, per iteration, and
-    the initial weights (to measure how far training moved them)."""
+    the initial weights (to measure how far training moved them), and the
+    pairs a ``GlobalPairMixupPreprocessor`` mixed, if the model has one."""
 
     def __init__(self):
         self.seen = []
@@ -56,6 +57,12 @@ class RecordSampleIdsHook(Hook):
         path = osp.join(runner.work_dir, f'sample_ids_rank{runner.rank}.json')
         with open(path, 'w') as f:
             json.dump(self.seen, f)
+        model = getattr(runner.model, 'module', runner.model)
+        pairs = getattr(model.data_preprocessor, 'pairs_seen', None)
+        if pairs is not None:  # see global_pair_mixup.py
+            name = f'mixed_pairs_rank{runner.rank}.json'
+            with open(osp.join(runner.work_dir, name), 'w') as f:
+                json.dump(pairs, f)
 
 
 @MODELS.register_module()

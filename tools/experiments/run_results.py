@@ -275,22 +275,36 @@ def command(step, work_root, data_root, amp):
     elif step.init_from:
         ckpt = final_checkpoint(osp.join(work_root, step.init_from))
         opts.append(f'model.backbone.init_cfg.checkpoint={ckpt}')
-    cmd = ['tools/train.py', step.config, '--work-dir',
-           osp.join(work_root, step.name)]
+    work_dir = osp.join(work_root, step.name)
+    cmd = ['tools/train.py', step.config, '--work-dir', work_dir]
     if amp:
         cmd.append('--amp')
+    if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        cmd.append('--resume')  # a stopped run goes on where it stopped
     return cmd + (['--cfg-options', *opts] if opts else [])
 
 
 def read_scalars(work_dir):
-    """mmengine's per-run scalars.json lines (the newest run in the dir)."""
+    """mmengine's scalars.json lines of every run in the dir, oldest first;
+    a resumed run (a second timestamped folder) overrides the steps it
+    logged again."""
     runs = sorted(d for d in os.listdir(work_dir)
                   if osp.isfile(osp.join(work_dir, d, 'vis_data',
                                          'scalars.json')))
     if not runs:
         raise RuntimeError(f'{work_dir}: no vis_data/scalars.json')
-    with open(osp.join(work_dir, runs[-1], 'vis_data', 'scalars.json')) as f:
-        return [json.loads(line) for line in f if line.strip()]
+    train, val = {}, []
+    for run in runs:
+        with open(osp.join(work_dir, run, 'vis_data', 'scalars.json')) as f:
+            for line in f:
+                if line.strip():
+                    row = json.loads(line)
+                    if 'loss' in row:
+                        train[row['iter']] = row
+                    else:
+                        val = [r for r in val if r.get('step') !=
+                               row.get('step')] + [row]
+    return [train[i] for i in sorted(train)] + val
 
 
 def summarise(step, work_dir):
