@@ -20,6 +20,7 @@ from mmengine.model import BaseModule
 from timm.models.vision_transformer import Block
 
 from easymae.registry import MODELS
+from ..utils.attention import check_fused_attn, choose_attention_kernel
 
 
 @MODELS.register_module()
@@ -31,14 +32,17 @@ class TextTransformer(BaseModule):
         embed_dim: output size of the projection (None: no projection,
             features of ``width``).
         sot_token_id, eot_token_id: CLIP's start/end-of-text ids.
+        fused_attn: True (SDPA), False or 'auto', as the ViT's.
     """
 
     def __init__(self, vocab_size: int = 49408, context_length: int = 77,
                  width: int = 512, depth: int = 12, num_heads: int = 8,
                  mlp_ratio: float = 4.0, embed_dim: Optional[int] = 512,
                  sot_token_id: int = 49406, eot_token_id: int = 49407,
-                 init_cfg=None):
+                 fused_attn='auto', init_cfg=None):
         super().__init__(init_cfg=init_cfg)
+        check_fused_attn('TextTransformer', fused_attn)
+        self.fused_attn = fused_attn
         if width % num_heads:
             raise ValueError(f'TextTransformer: width {width} is not '
                              f'divisible by num_heads {num_heads}')
@@ -109,6 +113,7 @@ class TextTransformer(BaseModule):
         return x, torch.gather(text, 1, ids_keep)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
+        choose_attention_kernel(self.blocks, x, self.fused_attn)
         for blk in self.blocks:
             x = blk(x, is_causal=True)
         return self.norm(x)

@@ -3,7 +3,8 @@
 Inside the backbone, names are exactly timm's / the official MAE release's
 (``patch_embed.proj``, ``cls_token``, ``pos_embed``, ``blocks.N.*``, ``norm``,
 ``fc_norm``), so weights move between easymae, timm and MAE by prefix alone.
-The blocks are timm's, which use fused ``scaled_dot_product_attention``.
+The blocks are timm's; ``fused_attn`` picks SDPA or the plain matmul path
+(see ``utils/attention.py``: 'auto' trains in bf16 on the CPU without SDPA).
 
 Besides the plain classification forward, the backbone exposes the three
 steps that masked-image algorithms recombine:
@@ -19,6 +20,7 @@ from timm.layers import PatchEmbed
 from timm.models.vision_transformer import Block
 
 from easymae.registry import MODELS
+from ..utils.attention import check_fused_attn, choose_attention_kernel
 from ..utils.pos_embed import get_2d_sincos_pos_embed
 
 # arch -> (embed_dim, depth, num_heads)
@@ -44,6 +46,9 @@ class VisionTransformer(BaseModule):
         drop_path_rate: stochastic depth, linearly increasing over blocks.
         frozen_stages: freeze patch embedding (>= 0) and the first
             ``frozen_stages`` blocks; -1 freezes nothing.
+        fused_attn: True (SDPA), False (matmul-softmax-matmul) or 'auto'
+            (the matmul path when training in bf16 on the CPU, where it is
+            faster).
     """
 
     def __init__(self, arch: str = 'base', img_size: int = 224,
@@ -53,8 +58,9 @@ class VisionTransformer(BaseModule):
                  qkv_bias: bool = True, pos_embed: str = 'sincos',
                  global_pool: str = 'token', drop_path_rate: float = 0.0,
                  norm_eps: float = 1e-6, frozen_stages: int = -1,
-                 init_cfg=None):
+                 fused_attn='auto', init_cfg=None):
         super().__init__(init_cfg=init_cfg)
+        check_fused_attn('VisionTransformer', fused_attn)
         if arch not in ARCHS:
             raise ValueError(f'VisionTransformer: arch must be one of '
                              f'{sorted(ARCHS)}, got {arch!r}')
@@ -82,6 +88,7 @@ class VisionTransformer(BaseModule):
         self.global_pool = global_pool
         self.pos_embed_type = pos_embed
         self.frozen_stages = frozen_stages
+        self.fused_attn = fused_attn
         norm_layer = partial(nn.LayerNorm, eps=norm_eps)
 
         self.patch_embed = PatchEmbed(img_size, patch_size, in_chans,
@@ -178,6 +185,7 @@ class VisionTransformer(BaseModule):
         return torch.cat([cls.expand(x.shape[0], -1, -1), x], dim=1)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
+        choose_attention_kernel(self.blocks, x, self.fused_attn)
         for blk in self.blocks:
             x = blk(x)
         return self.norm(x)

@@ -7,6 +7,7 @@ from mmengine.model import BaseModule
 from timm.models.vision_transformer import Block
 
 from easymae.registry import MODELS
+from ..utils.attention import check_fused_attn, choose_attention_kernel
 from ..utils.pos_embed import get_2d_sincos_pos_embed
 
 
@@ -25,14 +26,17 @@ class MAEDecoder(BaseModule):
             ``patch_size**2 * in_chans``.
         embed_dim: the encoder's width.
         decoder_embed_dim, decoder_depth, decoder_num_heads: the decoder.
+        fused_attn: True (SDPA), False or 'auto', as the ViT's.
     """
 
     def __init__(self, num_patches: int = 196, patch_size: int = 16,
                  in_chans: int = 3, embed_dim: int = 768,
                  decoder_embed_dim: int = 512, decoder_depth: int = 8,
                  decoder_num_heads: int = 16, mlp_ratio: float = 4.0,
-                 norm_eps: float = 1e-6, init_cfg=None):
+                 norm_eps: float = 1e-6, fused_attn='auto', init_cfg=None):
         super().__init__(init_cfg=init_cfg)
+        check_fused_attn('MAEDecoder', fused_attn)
+        self.fused_attn = fused_attn
         grid = int(round(num_patches ** 0.5))
         if grid * grid != num_patches:
             raise ValueError(f'MAEDecoder: num_patches {num_patches} is not '
@@ -86,6 +90,7 @@ class MAEDecoder(BaseModule):
                 x_, 1, ids_restore.unsqueeze(-1).expand(-1, -1, x.shape[2]))
             x = torch.cat([x[:, :1, :], x_], dim=1)  # cls back in front
         x = x + self.decoder_pos_embed
+        choose_attention_kernel(self.decoder_blocks, x, self.fused_attn)
         for blk in self.decoder_blocks:
             x = blk(x)
         x = self.decoder_norm(x)
