@@ -9,7 +9,7 @@ import time
 import pytest
 import torch
 
-from reliab_helpers import (REPO, env, load_state, logged_scalars,
+from reliab_helpers import (REPO, env, load_state, logged_scalars, run_train,
                             train_cmd, write_config)
 
 # 360 'val' digits at batch 32 -> 11 iterations per epoch; 2 epochs; a
@@ -84,3 +84,22 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(tmp_path):
     la, lb = logged_scalars(whole), logged_scalars(broken)
     assert sorted(la) == sorted(lb) == list(range(1, 23))
     assert [la[s]['loss'] for s in la] == [lb[s]['loss'] for s in la]
+
+
+def test_resume_with_an_optimizer_that_no_longer_fits_is_a_clear_error(
+        tmp_path):
+    # one group per parameter (mmengine's constructor), then resumed by a
+    # config whose constructor merges them: the state cannot be mapped
+    cfg = write_config(tmp_path, batch_size=32, split='val', extra='''
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1)
+optim_wrapper = dict(constructor='DefaultOptimWrapperConstructor')
+''')
+    run_train(cfg, tmp_path / 'run')
+    proc = run_train(cfg, tmp_path / 'run', '--resume', '--cfg-options',
+                     'train_cfg.max_epochs=2',
+                     'optim_wrapper.constructor='
+                     'MergedGroupsOptimWrapperConstructor', check=False)
+    assert proc.returncode != 0
+    assert 'cannot resume from' in proc.stderr
+    assert 'epoch_1.pth' in proc.stderr
+    assert 'constructor changed' in proc.stderr

@@ -6,6 +6,8 @@
 * Checkpoints that load with ``weights_only=True`` (see ``CheckpointHook``).
 * The work dir is checked for writability before anything is built, so an
   unwritable or missing mount fails at once, naming the folder.
+* Resuming with an optimizer that no longer fits the checkpoint's state
+  says so, rather than torch's bare parameter-group error.
 * ``train_cfg=dict(by_epoch=...)`` without a ``type`` gets easymae's
   resumable loops (see ``loops.py``) rather than mmengine's.
 """
@@ -43,6 +45,20 @@ class EasyRunner(Runner):
             loop['type'] = ('EpochBasedTrainLoop' if by_epoch
                             else 'IterBasedTrainLoop')
         return super().build_train_loop(loop)
+
+    def resume(self, filename, *args, **kwargs):
+        try:
+            return super().resume(filename, *args, **kwargs)
+        except ValueError as err:
+            if 'parameter group' not in str(err):
+                raise
+            raise ValueError(
+                f'cannot resume from {filename}: its optimizer state does not '
+                f'fit the optimizer this config builds ({err}). The '
+                'optimizer, its paramwise_cfg or its constructor changed '
+                'since the checkpoint was written; resume with the config '
+                'saved beside the checkpoint, or start a new run from its '
+                'weights with load_from') from err
 
     def setup_env(self, env_cfg: dict) -> None:
         # mmengine's pytorch launcher calls torch.cuda.set_device: start the
