@@ -45,6 +45,9 @@ FT5 = EXP + 'vit-tiny6-p4_1xb256-coslr-5e_cifar10-dev.py'
 FT5_SCRATCH = EXP + 'vit-tiny6-p4_1xb256-coslr-5e_cifar10-dev-scratch.py'
 LINEAR = EXP + 'vit-tiny6-p4_linear-probe_1xb256-coslr-10e_cifar10-dev.py'
 PARTIAL = EXP + 'vit-tiny6-p4_partial-ft_1xb256-coslr-10e_cifar10-dev.py'
+SIMMIM_PT = EXP + 'simmim_vit-tiny6-p4_1xb128-10e_cifar10-dev.py'
+FLIP_PT = EXP + 'flip_vit-tiny4-p4_1xb64-12e_cifar10-dev-captions.py'
+CLIP_PT = EXP + 'clip_vit-tiny4-p4_1xb64-7e_cifar10-dev-captions.py'
 
 DIGITS_PT = 'configs/selfsup/mae/mae_vit-tiny-p4_1xb64-30e_digits.py'
 DIGITS_FT = 'configs/classification/mae/vit-tiny-p4_1xb64-coslr-10e_digits.py'
@@ -61,8 +64,13 @@ class Step:
     goes on."""
 
     def __init__(self, name, kind, config, opts=(), init_from=None,
-                 group='', label='', meta=None, init_epoch=None):
+                 group='', label='', meta=None, init_epoch=None,
+                 captions=False):
         assert kind in ('pretrain', 'finetune')
+        # image-text pretraining: the images sit one level deeper (a
+        # ClassCaptions source wraps the ImageFolder) and it is evaluated
+        # (zero-shot) on the val split
+        self.captions = captions
         self.name, self.kind, self.config = name, kind, config
         self.opts, self.init_from = list(opts), init_from
         self.init_epoch = init_epoch
@@ -136,6 +144,19 @@ def grid_cifar10(seeds):
         Step('ft5e_mae_cls-token', 'finetune', FT5,
              ['model.backbone.global_pool=token'], init_from=main,
              group='ft_recipe', label='cls token (instead of global pool)'),
+    ]
+    # other algorithms at the main MAE pretraining's wall-clock
+    steps += [
+        Step('simmim_vit-tiny6-p4_1xb128-10e', 'pretrain', SIMMIM_PT,
+             group='algorithms', label='SimMIM ViT-Tiny, 10 epochs'),
+        Step('ft5e_simmim', 'finetune', FT5,
+             init_from='simmim_vit-tiny6-p4_1xb128-10e', group='algorithms',
+             label='SimMIM-pretrained (equal wall-clock to MAE 20 epochs)',
+             meta=dict(seed=0)),
+        Step('flip0.5_12e', 'pretrain', FLIP_PT, group='flip', captions=True,
+             label='FLIP, 50% masked, 12 epochs'),
+        Step('clip_7e', 'pretrain', CLIP_PT, group='flip', captions=True,
+             label='CLIP (unmasked), 7 epochs = FLIP\'s wall-clock'),
     ]
     # pretraining ablations, each followed by the same 5-epoch finetune as
     # the main row 'ft5e_mae'
@@ -238,8 +259,11 @@ def ensure_cifar10_dev(cache):
 def data_opts(step, data_root):
     if data_root is None:
         return []
-    opts = [f'train_dataloader.dataset.data_source.root={data_root}/train']
-    if step.kind == 'finetune':
+    source = 'train_dataloader.dataset.data_source'
+    if step.captions:
+        source += '.data_source'
+    opts = [f'{source}.root={data_root}/train']
+    if step.kind == 'finetune' or step.captions:
         opts += [f'val_dataloader.dataset.data_source.root={data_root}/val',
                  f'test_dataloader.dataset.data_source.root={data_root}/val']
     return opts
@@ -321,13 +345,16 @@ def summarise(step, work_dir):
     out = {'loss_curve': [[r['iter'], r['loss']] for r in train]}
     tail = [r['loss'] for r in train[-5:]]
     out['final_loss'] = sum(tail) / len(tail)
-    val = [r for r in rows if 'accuracy/top1' in r]
+    # classification accuracy, or zero-shot accuracy for image-text runs
+    metric = next((m for m in ('accuracy', 'zero_shot')
+                   if any(f'{m}/top1' in r for r in rows)), None)
+    val = [r for r in rows if f'{metric}/top1' in r]
     if val:
-        out['val_top1_curve'] = [[r.get('step', i + 1), r['accuracy/top1']]
+        out['val_top1_curve'] = [[r.get('step', i + 1), r[f'{metric}/top1']]
                                  for i, r in enumerate(val)]
         # the last epoch's number, not the best one: no picking on val
-        out['top1'] = val[-1]['accuracy/top1']
-        out['top5'] = val[-1].get('accuracy/top5')
+        out['top1'] = val[-1][f'{metric}/top1']
+        out['top5'] = val[-1].get(f'{metric}/top5')
     return out
 
 
