@@ -74,3 +74,25 @@ def test_mae_lite_configs_load():
     assert cfg.model.backbone.num_heads == 12
     assert cfg.model.neck.decoder_embed_dim == 96
     assert cfg.model.teacher.init_cfg.type == 'Pretrained'
+
+
+def test_distilled_student_checkpoint_loads_into_a_classifier_backbone(
+        tmp_path):
+    # the frozen teacher and the head adapter belong to pretraining only:
+    # the strict loader takes the student's encoder and nothing else
+    from easymae.hub.pretrained import load_pretrained_backbone
+    teacher = dict(TINY, embed_dim=48, num_heads=6)
+    model = build(teacher)
+    ckpt = tmp_path / 'epoch_1.pth'
+    torch.save({'state_dict': model.state_dict()}, ckpt)
+    assert any(k.startswith('teacher.') for k in model.state_dict())
+    assert any(k.startswith('attn_adapter.') for k in model.state_dict())
+    target = VisionTransformer(**{k: v for k, v in TINY.items()
+                                  if k != 'type'}, global_pool='avg')
+    load_pretrained_backbone(target, str(ckpt))
+    student = model.backbone.state_dict()
+    for key, value in target.state_dict().items():
+        if key in student:
+            assert torch.equal(value, student[key]), key
+    assert torch.equal(target.blocks[1].attn.qkv.weight,
+                       model.backbone.blocks[1].attn.qkv.weight)

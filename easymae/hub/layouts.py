@@ -60,6 +60,8 @@ def rename_easymae(key: str) -> Optional[str]:
     if key.startswith(('neck.', 'data_preprocessor.')) or \
             key in ('encoder_mask_token', 'mask_token'):  # MAE / SimMIM
         return None
+    if key.startswith(('teacher.', 'attn_adapter.')):  # MAE-Lite's distill
+        return None
     head = _strip(key, 'head.')
     if head is not None:
         # a classifier head: its linear layer, whatever the attribute name
