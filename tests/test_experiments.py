@@ -236,3 +236,16 @@ def test_stopped_step_resumes_and_its_two_logs_merge(tmp_path):
     curve = run_results.summarise(step, str(work / 'pt'))['loss_curve']
     # every iteration once; the resumed run's iteration 3 wins
     assert curve == [[1, 9.0], [2, 8.0], [3, 6.5], [4, 5.5]]
+
+
+def test_mae_lite_student_starts_its_teacher_from_the_teacher_step(tmp_path):
+    steps = {s.name: s for s in run_results.grid_cifar10([0])}
+    student = steps['mae-distill_20e']
+    teacher_dir = tmp_path / student.init_from
+    teacher_dir.mkdir()
+    (teacher_dir / 'last_checkpoint').write_text('T/epoch_20.pth')
+    cmd = run_results.command(student, str(tmp_path), None, amp=True)
+    assert 'model.teacher.init_cfg.checkpoint=T/epoch_20.pth' in cmd
+    assert not any(c.startswith('model.backbone.init_cfg') for c in cmd)
+    # and the finetune after it initialises the backbone, as every other
+    assert steps['ft5e_mae-distill'].init_key == 'model.backbone.init_cfg'

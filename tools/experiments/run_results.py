@@ -45,6 +45,7 @@ FT5 = EXP + 'vit-tiny6-p4_1xb256-coslr-5e_cifar10-dev.py'
 FT5_SCRATCH = EXP + 'vit-tiny6-p4_1xb256-coslr-5e_cifar10-dev-scratch.py'
 LINEAR = EXP + 'vit-tiny6-p4_linear-probe_1xb256-coslr-10e_cifar10-dev.py'
 PARTIAL = EXP + 'vit-tiny6-p4_partial-ft_1xb256-coslr-10e_cifar10-dev.py'
+MAE_DISTILL = EXP + 'mae-distill_vit-tiny6-p4_1xb128-20e_cifar10-dev.py'
 SIMMIM_PT = EXP + 'simmim_vit-tiny6-p4_1xb128-10e_cifar10-dev.py'
 FLIP_PT = EXP + 'flip_vit-tiny4-p4_1xb64-12e_cifar10-dev-captions.py'
 CLIP_PT = EXP + 'clip_vit-tiny4-p4_1xb64-7e_cifar10-dev-captions.py'
@@ -65,12 +66,14 @@ class Step:
 
     def __init__(self, name, kind, config, opts=(), init_from=None,
                  group='', label='', meta=None, init_epoch=None,
-                 captions=False):
+                 captions=False, init_key='model.backbone.init_cfg'):
         assert kind in ('pretrain', 'finetune')
         # image-text pretraining: the images sit one level deeper (a
         # ClassCaptions source wraps the ImageFolder) and it is evaluated
         # (zero-shot) on the val split
         self.captions = captions
+        # which part the init_from checkpoint initialises
+        self.init_key = init_key
         self.name, self.kind, self.config = name, kind, config
         self.opts, self.init_from = list(opts), init_from
         self.init_epoch = init_epoch
@@ -157,6 +160,18 @@ def grid_cifar10(seeds):
              label='FLIP, 50% masked, 12 epochs'),
         Step('clip_7e', 'pretrain', CLIP_PT, group='flip', captions=True,
              label='CLIP (unmasked), 7 epochs = FLIP\'s wall-clock'),
+    ]
+    # MAE-Lite: a ViT-Small MAE teaches the main pretraining's attention
+    teacher, student = 'mae_vit-small6-p4_1xb128-20e', 'mae-distill_20e'
+    steps += [
+        Step(teacher, 'pretrain', MAE_PT, ['model.backbone.arch=small'],
+             group='mae_lite', label='MAE ViT-Small (6 blocks), the teacher'),
+        Step(student, 'pretrain', MAE_DISTILL, init_from=teacher,
+             init_key='model.teacher.init_cfg', group='mae_lite',
+             label='MAE ViT-Tiny + attention distillation'),
+        Step('ft5e_mae-distill', 'finetune', FT5, init_from=student,
+             group='mae_lite', label='MAE-Lite distilled, then finetuned',
+             meta=dict(seed=0)),
     ]
     # pretraining ablations, each followed by the same 5-epoch finetune as
     # the main row 'ft5e_mae'
@@ -302,10 +317,10 @@ def command(step, work_root, data_root, amp):
     opts = list(step.opts) + data_opts(step, data_root)
     if step.init_from and step.init_epoch:
         ckpt = snapshot(work_root, step.init_from, step.init_epoch)
-        opts.append(f'model.backbone.init_cfg.checkpoint={ckpt}')
+        opts.append(f'{step.init_key}.checkpoint={ckpt}')
     elif step.init_from:
         ckpt = final_checkpoint(osp.join(work_root, step.init_from))
-        opts.append(f'model.backbone.init_cfg.checkpoint={ckpt}')
+        opts.append(f'{step.init_key}.checkpoint={ckpt}')
     work_dir = osp.join(work_root, step.name)
     cmd = ['tools/train.py', step.config, '--work-dir', work_dir]
     if amp:
