@@ -249,3 +249,20 @@ def test_mae_lite_student_starts_its_teacher_from_the_teacher_step(tmp_path):
     assert not any(c.startswith('model.backbone.init_cfg') for c in cmd)
     # and the finetune after it initialises the backbone, as every other
     assert steps['ft5e_mae-distill'].init_key == 'model.backbone.init_cfg'
+
+
+def test_flip_and_simmim_runs_stay_out_of_the_mae_plots(tmp_path):
+    sys.path.insert(0, osp.join(ROOT, 'tools'))
+    import plot_results
+
+    def pretrain(config, loss, **extra):
+        return dict({'kind': 'pretrain', 'config': config, 'command': 'x',
+                     'loss_curve': [[1, loss], [2, loss / 2]],
+                     'final_loss': loss / 2}, **extra)
+    steps = {'flip': pretrain('configs/experiments/flip_a.py', 5.0,
+                              top1=30.0, val_top1_curve=[[12, 30.0]]),
+             'simmim': pretrain('configs/experiments/simmim_b.py', 0.6)}
+    assert not plot_results.plot_pretrain_loss(steps, tmp_path / 'a.png')
+    assert not plot_results.plot_finetune_top1(steps, tmp_path / 'b.png')
+    steps['mae'] = pretrain('configs/experiments/mae_c.py', 0.9)
+    assert plot_results.plot_pretrain_loss(steps, tmp_path / 'a.png')

@@ -25,8 +25,16 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
+def is_mae_family(step):
+    """MAE-loss runs (MAE, its ablations, MAE-Lite): their losses share a
+    scale; SimMIM's L1 and FLIP's contrastive loss do not."""
+    config = osp.basename(step.get('config', ''))
+    return not config.startswith(('simmim', 'flip', 'clip'))
+
+
 def plot_pretrain_loss(steps, path):
-    runs = {n: s for n, s in steps.items() if s['kind'] == 'pretrain'}
+    runs = {n: s for n, s in steps.items()
+            if s['kind'] == 'pretrain' and is_mae_family(s)}
     if not runs:
         return False
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=90)
@@ -36,8 +44,8 @@ def plot_pretrain_loss(steps, path):
             name += ' (stopped before its end)'
         ax.plot(it, loss, label=name, lw=1.2)
     ax.set_xlabel('iteration')
-    ax.set_ylabel('reconstruction loss')
-    ax.set_title('Pretraining loss')
+    ax.set_ylabel('MAE reconstruction loss')
+    ax.set_title('MAE pretraining loss')
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -47,7 +55,8 @@ def plot_pretrain_loss(steps, path):
 
 
 def plot_finetune_top1(steps, path):
-    runs = {n: s for n, s in steps.items() if s.get('val_top1_curve')}
+    runs = {n: s for n, s in steps.items()
+            if s.get('val_top1_curve') and s['kind'] == 'finetune'}
     if not runs:
         return False
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=90)
