@@ -1,8 +1,12 @@
-"""Run timm ViT blocks while keeping their attention maps.
+"""Attention in timm ViT blocks: which kernel runs, and keeping the maps.
+
+``choose_attention_kernel`` points blocks at SDPA or at the plain matmul
+path (the ``fused_attn`` option of our ViT, MAE decoder and text tower).
 
 timm's fused attention never materialises the softmax map; analysis tools
-and attention distillation need it, so the chosen blocks are run here with
-the same parameters, step for step as ``Block.forward``, with the map kept.
+and attention distillation need it, so ``encode_with_attention`` runs the
+chosen blocks with the same parameters, step for step as ``Block.forward``,
+with the map kept.
 """
 from typing import Dict, Iterable, Tuple, Union
 
