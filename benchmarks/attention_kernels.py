@@ -11,13 +11,13 @@ interleaved, median of the repeats:
 The last line printed is one JSON object.
 """
 import argparse
-import json
 import statistics
 import time
-from datetime import datetime, timezone
 
 import torch
 import torch.nn.functional as F
+
+from report import emit
 
 # (name, batch, heads, tokens, head dim)
 SHAPES = [
@@ -74,9 +74,7 @@ def main(argv=None):
             print(f"{name:42s} {rows[-1]['amp']}: SDPA {med['sdpa']:7.2f} ms"
                   f"  plain {med['plain']:7.2f} ms  plain is "
                   f"{rows[-1]['speedup']:.2f}x faster", flush=True)
-    print(json.dumps(dict(
-        rows=rows, threads=args.threads, torch=torch.__version__,
-        date=datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))))
+    emit(dict(rows=rows, threads=args.threads, torch=torch.__version__))
 
 
 if __name__ == '__main__':

@@ -15,14 +15,12 @@ one JSON object.
 """
 import argparse
 import glob
-import json
 import os
 import os.path as osp
 import random
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO not in sys.path:
@@ -32,6 +30,7 @@ import cv2  # noqa: E402
 import torch  # noqa: E402
 
 from easymae.datasets.dataset import build_pipeline  # noqa: E402
+from report import emit  # noqa: E402
 
 MAE_SCALE = (0.2, 1.0)  # MAE's pretraining crop scale, used by both sides
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -162,13 +161,8 @@ def main(argv=None):
     out = dict(img_per_s=first['img_per_s'], results=results,
                threads=1, torch=torch.__version__, cv2=cv2.__version__,
                command='python benchmarks/data_pipeline.py ' +
-               ' '.join(sys.argv[1:] if argv is None else argv),
-               date=datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))
-    line = json.dumps(out)
-    if args.json_out:
-        with open(args.json_out, 'w') as f:
-            f.write(line + '\n')
-    print(line)
+               ' '.join(sys.argv[1:] if argv is None else argv))
+    emit(out, args.json_out)
     return out
 
 

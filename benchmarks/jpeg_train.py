@@ -18,7 +18,6 @@ Files are every *.jpg under --data, cycled. The last line is one JSON object.
 """
 import argparse
 import glob
-import json
 import os.path as osp
 import queue
 import random
@@ -26,7 +25,6 @@ import statistics
 import sys
 import threading
 import time
-from datetime import datetime, timezone
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO not in sys.path:
@@ -38,6 +36,7 @@ from torch.utils.data import DataLoader, Dataset  # noqa: E402
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import train_step  # noqa: E402
+from report import emit  # noqa: E402
 from easymae.datasets.dataset import build_pipeline  # noqa: E402
 from easymae.datasets.transforms.loading import jpeg_size  # noqa: E402
 from easymae.datasets.transforms.processing import \
@@ -236,13 +235,8 @@ def main(argv=None):
                n_files=len(files), batch=args.batch, arch=args.arch,
                amp=args.amp, workers=args.workers, device=args.device,
                gpu=(torch.cuda.get_device_name()
-                    if args.device == 'cuda' else None),
-               date=datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))
-    line = json.dumps(out)
-    if args.json_out:
-        with open(args.json_out, 'w') as f:
-            f.write(line + '\n')
-    print(line)
+                    if args.device == 'cuda' else None))
+    emit(out, args.json_out)
     return out
 
 

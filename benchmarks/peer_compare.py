@@ -11,14 +11,14 @@ Setting up the peer venv: see benchmarks/README.md. The last line printed
 is one JSON object.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+
+from report import emit
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TAG = '@@bench '  # marks protocol lines among the libraries' log output
@@ -174,13 +174,8 @@ def main():
               f"{max(per_round[d]):.2f})")
     out = dict(img_per_s=ips['ours_bf16'], results=ips, ratio=ratio,
                per_round_ratio=per_round, batch=args.batch,
-               threads=args.threads,
-               date=datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))
-    line = json.dumps(out)
-    if args.json_out:
-        with open(args.json_out, 'w') as f:
-            f.write(line + '\n')
-    print(line)
+               threads=args.threads)
+    emit(out, args.json_out)
 
 
 if __name__ == '__main__':

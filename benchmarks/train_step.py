@@ -20,9 +20,7 @@ object (``img_per_s``, ``flops_per_img`` of the first configuration, and
 """
 import argparse
 import glob
-import json
 import logging
-import os
 import os.path as osp
 import platform
 import resource
@@ -30,7 +28,6 @@ import shlex
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
 
 import torch
 import torch.nn as nn
@@ -49,6 +46,7 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 import easymae  # noqa: E402,F401  (registers every component)
 from easymae.models.algorithms.base import BaseAlgorithm  # noqa: E402
 from easymae.registry import MODELS  # noqa: E402
+from report import emit  # noqa: E402
 
 ARCHS = {'vit-tiny': 'tiny', 'vit-small': 'small', 'vit-base': 'base',
          'vit-large': 'large', 'vit-huge': 'huge'}
@@ -468,14 +466,8 @@ def main(argv=None):
             gpu=(torch.cuda.get_device_name()
                  if base.device == 'cuda' else None)),
         command='python benchmarks/train_step.py ' + ' '.join(
-            shlex.quote(a) for a in argv),
-        date=datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))
-    line = json.dumps(out)
-    if base.json_out:
-        os.makedirs(osp.dirname(osp.abspath(base.json_out)), exist_ok=True)
-        with open(base.json_out, 'w') as f:
-            f.write(line + '\n')
-    print(line)
+            shlex.quote(a) for a in argv))
+    emit(out, base.json_out)
     return out
 
 
