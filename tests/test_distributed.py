@@ -23,9 +23,21 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=2)
 '''
 
 
-def _ids(work_dir, rank):
-    with open(osp.join(work_dir, f'sample_ids_rank{rank}.json')) as f:
-        return json.load(f)
+def _train_one_and_two(one, two, tmp_path):
+    """``one`` in 1 process, ``two`` under a real 2-process torchrun."""
+    run_train(one, tmp_path / 'one')
+    proc = run_torchrun(two, tmp_path / 'two', nproc=2)
+    assert 'world size 2, effective batch size 16' in proc.stdout + \
+        proc.stderr
+
+
+def _per_rank(tmp_path, name):
+    """What ``RecordSampleIdsHook`` wrote as ``{name}_rank{r}.json``: the
+    1-process run's, then each rank's of the 2-process run."""
+    def read(run, rank):
+        with open(osp.join(tmp_path, run, f'{name}_rank{rank}.json')) as f:
+            return json.load(f)
+    return read('one', 0), read('two', 0), read('two', 1)
 
 
 @pytest.mark.slow
@@ -36,14 +48,10 @@ def test_torchrun_2proc_matches_1proc(tmp_path):
     two = write_config(tmp_path, 'two.py', batch_size=8, split='val',
                        pipeline=FIXED_PIPELINE, ckpt_interval=2,
                        model_kw="type='IndexSeededMAE',", extra=EXTRA)
-    run_train(one, tmp_path / 'one')
-    proc = run_torchrun(two, tmp_path / 'two', nproc=2)
-    assert 'world size 2, effective batch size 16' in proc.stdout + \
-        proc.stderr
+    _train_one_and_two(one, two, tmp_path)
 
     # data: each global batch is the same 16 images, split without overlap
-    single = _ids(tmp_path / 'one', 0)
-    r0, r1 = _ids(tmp_path / 'two', 0), _ids(tmp_path / 'two', 1)
+    single, r0, r1 = _per_rank(tmp_path, 'sample_ids')
     assert len(single) == len(r0) == len(r1) == 44
     for s, a, b in zip(single, r0, r1):
         assert s[0] == a[0] == b[0]  # same epoch
@@ -121,26 +129,17 @@ DIGITS_CLS = osp.join(REPO, 'configs', 'classification', 'mae',
                       'vit-tiny-p4_1xb64-coslr-10e_digits.py')
 
 
-def _pairs(work_dir, rank):
-    with open(osp.join(work_dir, f'mixed_pairs_rank{rank}.json')) as f:
-        return json.load(f)
-
-
 @pytest.mark.slow
 def test_torchrun_2proc_matches_1proc_classifier_with_mixup(tmp_path):
     for name, batch in (('one', 16), ('two', 8)):
         with open(tmp_path / f'{name}.py', 'w') as f:
             f.write(CLASSIFIER.format(base=DIGITS_CLS, batch_size=batch))
-    run_train(tmp_path / 'one.py', tmp_path / 'one')
-    proc = run_torchrun(tmp_path / 'two.py', tmp_path / 'two', nproc=2)
-    assert 'world size 2, effective batch size 16' in proc.stdout + \
-        proc.stderr
+    _train_one_and_two(tmp_path / 'one.py', tmp_path / 'two.py', tmp_path)
 
     # the same images were mixed with the same partners, iteration by
     # iteration (and not trivially: partners differ from one epoch to the
     # next)
-    single = _pairs(tmp_path / 'one', 0)
-    r0, r1 = _pairs(tmp_path / 'two', 0), _pairs(tmp_path / 'two', 1)
+    single, r0, r1 = _per_rank(tmp_path, 'mixed_pairs')
     assert len(single) == len(r0) == len(r1) == 44
     for s, a, b in zip(single, r0, r1):
         assert len(s) == 8 and len(a) == len(b) == 4
