@@ -44,7 +44,7 @@ FT_SCRATCH = EXP + 'vit-tiny6-p4_1xb256-coslr-10e_cifar10-dev-scratch.py'
 FT5 = EXP + 'vit-tiny6-p4_1xb256-coslr-5e_cifar10-dev.py'
 FT5_SCRATCH = EXP + 'vit-tiny6-p4_1xb256-coslr-5e_cifar10-dev-scratch.py'
 LINEAR = EXP + 'vit-tiny6-p4_linear-probe_1xb256-coslr-10e_cifar10-dev.py'
-PARTIAL = EXP + 'vit-tiny6-p4_partial-ft_1xb256-coslr-10e_cifar10-dev.py'
+PARTIAL = EXP + 'vit-tiny6-p4_partial-ft_1xb256-coslr-5e_cifar10-dev.py'
 MAE_DISTILL = EXP + 'mae-distill_vit-tiny6-p4_1xb128-20e_cifar10-dev.py'
 SIMMIM_PT = EXP + 'simmim_vit-tiny6-p4_1xb128-10e_cifar10-dev.py'
 FLIP_PT = EXP + 'flip_vit-tiny4-p4_1xb64-12e_cifar10-dev-captions.py'
@@ -134,9 +134,10 @@ def grid_cifar10(seeds):
              group='probe', label='linear probe (frozen encoder)'),
     ]
     for k in (0, 1, 2, 4):
-        steps.append(Step(f'partial10e_k{k}_mae', 'finetune', PARTIAL,
+        steps.append(Step(f'partial5e_k{k}_mae', 'finetune', PARTIAL,
                           [f'model.train_last_blocks={k}'], init_from=main,
-                          group='probe', label=f'partial finetune k={k}'))
+                          group='probe', label=f'partial finetune k={k}',
+                          meta=dict(train_last_blocks=k)))
     # finetune-recipe rows, each against the main row 'ft5e_mae'
     steps += [
         Step('ft5e_mae_mixup-cutmix', 'finetune', FT5,
@@ -474,8 +475,9 @@ def write_results(path, steps, work_root, grid):
     os.replace(tmp, path)
 
 
-def run_grid(steps, work_root, data_root, jobs, amp, out, grid, all_steps):
-    threads = max(1, (os.cpu_count() or 1) // jobs)
+def run_grid(steps, work_root, data_root, jobs, amp, out, grid, all_steps,
+             threads=None):
+    threads = threads or max(1, (os.cpu_count() or 1) // jobs)
     results, pending, running, failed = {}, list(steps), [], []
     for s in steps:
         done = load_done(osp.join(work_root, s.name))
@@ -537,6 +539,9 @@ def main(argv=None):
     parser.add_argument('--jobs', type=int, default=1,
                         help='runs in parallel (each gets cores / jobs '
                         'threads)')
+    parser.add_argument('--threads', type=int,
+                        help='threads per run (default: cores / jobs); two '
+                        'invocations side by side each take --threads 1')
     parser.add_argument('--no-amp', dest='amp', action='store_false',
                         help='fp32 instead of bf16 autocast')
     parser.add_argument('--work-dir', default='work_dirs/results')
@@ -567,7 +572,7 @@ def main(argv=None):
         print(f'results: {out}')
         return 0
     _, failed = run_grid(steps, work_root, data_root, args.jobs, args.amp,
-                         out, args.grid, all_steps)
+                         out, args.grid, all_steps, args.threads)
     print(f'results: {out}')
     if failed:
         print(f'failed: {", ".join(failed)}')
