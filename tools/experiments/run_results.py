@@ -138,17 +138,24 @@ def grid_cifar10(seeds):
                           [f'model.train_last_blocks={k}'], init_from=main,
                           group='probe', label=f'partial finetune k={k}',
                           meta=dict(train_last_blocks=k)))
-    # finetune-recipe rows, each against the main row 'ft5e_mae'
-    steps += [
-        Step('ft5e_mae_mixup-cutmix', 'finetune', FT5,
-             ['model.data_preprocessor.mixup.cutmix_alpha=1.0',
-              'model.data_preprocessor.mixup.switch_prob=0.5'],
-             init_from=main, group='ft_recipe',
-             label='mixup 0.2 + cutmix 1.0'),
-        Step('ft5e_mae_cls-token', 'finetune', FT5,
-             ['model.backbone.global_pool=token'], init_from=main,
-             group='ft_recipe', label='cls token (instead of global pool)'),
-    ]
+    # finetune-recipe rows, each against the main row 'ft5e_mae' (a second
+    # seed varies the finetune only: same pretrained checkpoint)
+    for s in seeds:
+        sfx = '' if s == 0 else f'_seed{s}'
+        seed = [f'randomness.seed={s}']
+        steps += [
+            Step('ft5e_mae_mixup-cutmix' + sfx, 'finetune', FT5,
+                 ['model.data_preprocessor.mixup.cutmix_alpha=1.0',
+                  'model.data_preprocessor.mixup.switch_prob=0.5'] + seed,
+                 init_from=main, group='ft_recipe',
+                 label=f'mixup 0.2 + cutmix 1.0, seed {s}',
+                 meta=dict(seed=s)),
+            Step('ft5e_mae_cls-token' + sfx, 'finetune', FT5,
+                 ['model.backbone.global_pool=token'] + seed, init_from=main,
+                 group='ft_recipe',
+                 label=f'cls token (instead of global pool), seed {s}',
+                 meta=dict(seed=s)),
+        ]
     # other algorithms at the main MAE pretraining's wall-clock
     steps += [
         Step('simmim_vit-tiny6-p4_1xb128-10e', 'pretrain', SIMMIM_PT,
@@ -184,11 +191,14 @@ def grid_cifar10(seeds):
                  ('dec4', ['model.neck.decoder_depth=4'], {})]
     for tag, opts, meta in ablations:
         pt = f'{main}_{tag}'
-        steps += [Step(pt, 'pretrain', MAE_PT, opts, group='ablation',
-                       label=tag),
-                  Step(f'ft5e_mae_{tag}', 'finetune', FT5, init_from=pt,
-                       group='ablation', label=tag,
-                       meta=dict(meta, seed=0))]
+        steps.append(Step(pt, 'pretrain', MAE_PT, opts, group='ablation',
+                          label=tag))
+        for s in seeds:
+            sfx = '' if s == 0 else f'_seed{s}'
+            steps.append(Step(f'ft5e_mae_{tag}' + sfx, 'finetune', FT5,
+                              [f'randomness.seed={s}'], init_from=pt,
+                              group='ablation', label=tag,
+                              meta=dict(meta, seed=s)))
     return steps
 
 
