@@ -50,13 +50,20 @@ def test_analysis_tools_on_a_trained_checkpoint(tiny_mae_checkpoint,
     out = tmp_path / 'attn'
     subprocess.run([sys.executable,
                     osp.join(REPO, 'tools', 'analysis', 'attention_stats.py'),
-                    ckpt, '--num-images', '16', '--out', str(out)],
+                    ckpt, ckpt, '--labels', 'a', 'b', '--num-images', '16',
+                    '--out', str(out)],
                    check=True, capture_output=True, timeout=300)
-    stats = json.loads((out / 'attention_stats.json').read_text())
-    dist = torch.tensor(stats['distance_per_layer_head'])
+    stats = json.loads((out / 'attention_stats.json').read_text())['models']
+    assert [m['label'] for m in stats] == ['a', 'b']
+    dist = torch.tensor(stats[0]['distance_per_layer_head'])
     assert dist.shape == (2, 3)   # 2 layers x 3 heads (arch tiny)
     # a mean distance lies between 0 and the grid's diagonal (8x8 x 4 px)
     assert (dist >= 0).all() and (dist <= 28 * 2 ** 0.5).all()
+    # the same checkpoint on the same images: the same numbers
+    assert stats[1]['distance_per_layer_head'] == stats[0][
+        'distance_per_layer_head']
+    assert stats[1]['entropy_per_layer_head'] == stats[0][
+        'entropy_per_layer_head']
     assert (out / 'attention_distance.png').stat().st_size > 1000
     sim = tmp_path / 'sim'
     subprocess.run([sys.executable,

@@ -1,12 +1,15 @@
 #!/usr/bin/env python
-"""Attention distance and entropy per layer of a trained ViT.
+"""Attention distance and entropy per layer of one or more trained ViTs.
 
-    python tools/analysis/attention_stats.py CKPT [--config CFG]
-        [--images DIR] [--num-images N] [--out DIR]
+    python tools/analysis/attention_stats.py CKPT [CKPT ...]
+        [--labels NAME ...] [--config CFG ...] [--images DIR]
+        [--num-images N] [--out DIR]
 
 Writes attention_distance.png and attention_entropy.png (box plots over
-heads, one box per layer) and attention_stats.json with the numbers.
-Images default to the embedded digits' val split.
+heads, one box per layer and model, the models side by side, as in the
+MAE-Lite paper's comparison of pretrained encoders) and
+attention_stats.json with the numbers. Every model sees the same images
+(the embedded digits' val split by default).
 """
 import argparse
 import json
@@ -26,14 +29,27 @@ from easymae.analysis import (attention_distance_and_entropy,  # noqa: E402
                               load_images, load_model_from_checkpoint)
 
 
-def box_plot(values, ylabel, title, path):
-    fig, ax = plt.subplots(figsize=(max(4, 0.5 * len(values) + 2), 3.5))
-    ax.boxplot([v for v in values])  # one box per layer, over heads
-    ax.set_xticks(range(1, len(values) + 1),
-                  [str(i + 1) for i in range(len(values))])
+def box_plot(per_model, labels, ylabel, title, path):
+    """per_model: one (layers, heads) array per model; the boxes of a layer
+    sit side by side, one colour per model."""
+    n, layers = len(per_model), len(per_model[0])
+    width = 0.8 / n
+    fig, ax = plt.subplots(figsize=(max(4, 0.5 * layers * n + 2)
+                                    + (2 if n > 1 else 0), 3.5))
+    for m, (values, label) in enumerate(zip(per_model, labels)):
+        pos = [i + 1 + (m - (n - 1) / 2) * width for i in range(layers)]
+        colour = f'C{m}'
+        ax.boxplot(list(values), positions=pos, widths=width * 0.9,
+                   patch_artist=True, manage_ticks=False,
+                   boxprops=dict(facecolor=colour, alpha=0.45),
+                   medianprops=dict(color=colour))
+        ax.plot([], [], color=colour, linewidth=6, alpha=0.45, label=label)
+    ax.set_xticks(range(1, layers + 1), [str(i + 1) for i in range(layers)])
     ax.set_xlabel('layer')
     ax.set_ylabel(ylabel)
     ax.set_title(title)
+    if n > 1:
+        ax.legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -41,34 +57,51 @@ def box_plot(values, ylabel, title, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('checkpoint')
-    parser.add_argument('--config')
+    parser.add_argument('checkpoints', nargs='+', metavar='checkpoint')
+    parser.add_argument('--labels', nargs='+',
+                        help='one name per checkpoint (default: the file '
+                        'names)')
+    parser.add_argument('--config', nargs='+', default=[None],
+                        help='one config for all checkpoints, or one each '
+                        '(default: the config stored in each checkpoint)')
     parser.add_argument('--images', help='folder of .jpg/.png images')
     parser.add_argument('--num-images', type=int, default=64)
     parser.add_argument('--out', default='attention_stats')
     args = parser.parse_args(argv)
-    model = load_model_from_checkpoint(args.checkpoint, args.config)
-    vit = model.backbone
-    imgs = load_images(args.images, vit.img_size, args.num_images)
-    x = model.data_preprocessor(dict(inputs=imgs), False)['inputs']
-    dist, ent = attention_distance_and_entropy(vit, x)
+    n = len(args.checkpoints)
+    labels = args.labels or [osp.basename(c) for c in args.checkpoints]
+    configs = args.config * n if len(args.config) == 1 else args.config
+    if len(labels) != n or len(configs) != n:
+        parser.error(f'{n} checkpoints need {n} --labels and one --config '
+                     f'or {n} (got {len(labels)} and {len(configs)})')
+
+    models = []
+    for ckpt, cfg, label in zip(args.checkpoints, configs, labels):
+        model = load_model_from_checkpoint(ckpt, cfg)
+        vit = model.backbone
+        imgs = load_images(args.images, vit.img_size, args.num_images)
+        x = model.data_preprocessor(dict(inputs=imgs), False)['inputs']
+        dist, ent = attention_distance_and_entropy(vit, x)
+        models.append(dict(label=label, checkpoint=ckpt,
+                           num_images=int(imgs.shape[0]),
+                           distance_per_layer_head=dist.tolist(),
+                           entropy_per_layer_head=ent.tolist()))
+        print(label)
+        for i, (d, e) in enumerate(zip(dist, ent)):
+            print(f'  layer {i + 1:2d}: distance {d.mean():6.2f} px '
+                  f'(heads {d.min():.2f}-{d.max():.2f}), entropy '
+                  f'{e.mean():.3f} nats')
+
     os.makedirs(args.out, exist_ok=True)
-    name = osp.basename(args.checkpoint)
-    box_plot(dist.numpy(), 'mean attention distance (px)',
-             f'attention distance: {name}',
+    title = labels[0] if n == 1 else f'{n} models'
+    box_plot([m['distance_per_layer_head'] for m in models], labels,
+             'mean attention distance (px)', f'attention distance: {title}',
              osp.join(args.out, 'attention_distance.png'))
-    box_plot(ent.numpy(), 'mean attention entropy (nats)',
-             f'attention entropy: {name}',
+    box_plot([m['entropy_per_layer_head'] for m in models], labels,
+             'mean attention entropy (nats)', f'attention entropy: {title}',
              osp.join(args.out, 'attention_entropy.png'))
-    stats = dict(checkpoint=args.checkpoint, num_images=int(imgs.shape[0]),
-                 distance_per_layer_head=dist.tolist(),
-                 entropy_per_layer_head=ent.tolist())
     with open(osp.join(args.out, 'attention_stats.json'), 'w') as f:
-        json.dump(stats, f, indent=1)
-    for i, (d, e) in enumerate(zip(dist, ent)):
-        print(f'layer {i + 1:2d}: distance {d.mean():6.2f} px '
-              f'(heads {d.min():.2f}-{d.max():.2f}), entropy '
-              f'{e.mean():.3f} nats')
+        json.dump(dict(models=models), f, indent=1)
     print(f'written to {args.out}/')
 
 
