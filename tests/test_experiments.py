@@ -87,16 +87,26 @@ def test_mask_ratio_plot_from_recorded_runs(tmp_path):
     steps = {'a': ft(0.75, 0, 50.0), 'b': ft(0.75, 1, 52.0),
              'c': ft(0.5, 0, 40.0),
              'd': {'kind': 'finetune', 'command': 'x', 'config': 'c.py',
-                   'wall_s': 1.0, 'top1': 99.0}}  # no mask ratio: not a point
+                   'wall_s': 1.0, 'top1': 99.0},  # no mask ratio: not a point
+             # partial finetunes: top-1 against the blocks trained
+             'k0': {'kind': 'finetune', 'command': 'x', 'config': 'c.py',
+                    'top1': 30.0, 'meta': {'train_last_blocks': 0}},
+             'k2': {'kind': 'finetune', 'command': 'x', 'config': 'c.py',
+                    'top1': 45.0, 'meta': {'train_last_blocks': 2}}}
     path = tmp_path / 'results.json'
     path.write_text(json.dumps({'grid': 'x', 'steps': steps}))
     sys.path.insert(0, osp.join(ROOT, 'tools'))
     import plot_results
     assert plot_results.mask_ratio_points(steps) == [
         (0.5, [40.0]), (0.75, [50.0, 52.0])]
+    assert plot_results.meta_points(steps, 'train_last_blocks') == [
+        (0.0, [30.0]), (2.0, [45.0])]
     plot_results.main([str(path)])
     assert (tmp_path / 'mask_ratio.png').read_bytes()[:8] == PNG_MAGIC
+    assert (tmp_path / 'partial_finetune.png').read_bytes()[:8] == PNG_MAGIC
     assert not (tmp_path / 'pretrain_loss.png').exists()
+    # per-epoch curves are drawn for the MAE-vs-scratch groups only
+    assert not (tmp_path / 'finetune_top1.png').exists()
 
 
 def test_plot_refuses_a_file_that_is_not_a_results_record(tmp_path):
@@ -121,6 +131,11 @@ def test_cifar10_grid_lists_main_comparison_first():
     assert names[:4] == ['mae_vit-tiny6-p4_1xb128-20e', 'ft5e_mae-ep10',
                          'ft5e_mae', 'ft5e_scratch']
     assert 'ft10e_scratch_seed1' in names and 'ft5e_scratch_seed1' in names
+    # a second seed repeats the recipe and ablation finetunes too, on the
+    # one pretraining of each (the pretrain steps are not repeated)
+    assert {'ft5e_mae_cls-token_seed1', 'ft5e_mae_mask0.9_seed1'} <= set(names)
+    assert not any(n.startswith('mae_vit') and n.endswith('seed1')
+                   for n in names)
     # a snapshot-initialised step does not drag its pretrain in again
     picked = run_results.select(run_results.grid_cifar10([0]),
                                 ['ft5e_mae-ep10', 'ft5e_scratch'])

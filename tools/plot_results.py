@@ -6,8 +6,9 @@ tools/experiments/run_results.py writes.
 
 Writes (each only when its runs exist):
   pretrain_loss.png   pretraining loss per iteration, every pretrain run
-  finetune_top1.png   val top-1 per epoch, every finetune run
+  finetune_top1.png   val top-1 per epoch of the MAE-vs-scratch finetunes
   mask_ratio.png      final finetune top-1 against the pretraining mask ratio
+  partial_finetune.png  final top-1 against the number of blocks finetuned
 and prints a markdown table of every run (name, what, number, wall-clock).
 """
 import argparse
@@ -55,8 +56,10 @@ def plot_pretrain_loss(steps, path):
 
 
 def plot_finetune_top1(steps, path):
+    # the main comparison only: two dozen curves would hide it
     runs = {n: s for n, s in steps.items()
-            if s.get('val_top1_curve') and s['kind'] == 'finetune'}
+            if s.get('val_top1_curve') and s['kind'] == 'finetune'
+            and s.get('group') in ('main', 'main5')}
     if not runs:
         return False
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=90)
@@ -76,35 +79,50 @@ def plot_finetune_top1(steps, path):
     return True
 
 
-def mask_ratio_points(steps):
-    """(mask ratio, [top-1 of every seed]) over the finetunes that the
-    experiment grid marks as differing only in the pretraining mask ratio."""
+def meta_points(steps, key):
+    """(value, [top-1 of every seed]) over the runs that the experiment
+    grid marks (``meta[key]``) as differing only in that setting."""
     points = defaultdict(list)
     for s in steps.values():
-        ratio = (s.get('meta') or {}).get('mask_ratio')
-        if ratio is not None and 'top1' in s:
-            points[float(ratio)].append(s['top1'])
+        value = (s.get('meta') or {}).get(key)
+        if value is not None and 'top1' in s:
+            points[float(value)].append(s['top1'])
     return sorted(points.items())
 
 
-def plot_mask_ratio(steps, path):
-    points = mask_ratio_points(steps)
+def mask_ratio_points(steps):
+    return meta_points(steps, 'mask_ratio')
+
+
+def plot_points(points, path, xlabel, title):
+    """Mean over seeds as a line, every seed as a grey dot."""
     if len(points) < 2:
         return False
     fig, ax = plt.subplots(figsize=(4.5, 3.2), dpi=90)
-    ratios = [r for r, _ in points]
+    xs = [x for x, _ in points]
     means = [sum(v) / len(v) for _, v in points]
-    ax.plot(ratios, means, marker='o')
-    for r, v in points:
-        ax.scatter([r] * len(v), v, s=10, c='gray', zorder=3)
-    ax.set_xlabel('pretraining mask ratio')
+    ax.plot(xs, means, marker='o')
+    for x, v in points:
+        ax.scatter([x] * len(v), v, s=10, c='gray', zorder=3)
+    ax.set_xlabel(xlabel)
     ax.set_ylabel('finetune val top-1 (%)')
-    ax.set_title('Accuracy vs mask ratio')
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
     return True
+
+
+def plot_mask_ratio(steps, path):
+    return plot_points(mask_ratio_points(steps), path,
+                       'pretraining mask ratio', 'Accuracy vs mask ratio')
+
+
+def plot_partial(steps, path):
+    return plot_points(meta_points(steps, 'train_last_blocks'), path,
+                       'blocks finetuned (the last k)',
+                       'Partial finetuning of the MAE encoder')
 
 
 def table(steps):
@@ -139,7 +157,8 @@ def main(argv=None):
     os.makedirs(out, exist_ok=True)
     for fname, fn in [('pretrain_loss.png', plot_pretrain_loss),
                       ('finetune_top1.png', plot_finetune_top1),
-                      ('mask_ratio.png', plot_mask_ratio)]:
+                      ('mask_ratio.png', plot_mask_ratio),
+                      ('partial_finetune.png', plot_partial)]:
         path = osp.join(out, fname)
         print(('wrote ' if fn(steps, path) else 'no runs for ') + path)
     print(table(steps))

@@ -109,7 +109,9 @@ def grid_cifar10(seeds):
                  meta=dict(seed=s)),
             Step('ft5e_mae' + sfx, 'finetune', FT5, seed, init_from=main,
                  group='main5', label=f'MAE-pretrained (20 epochs), seed {s}',
-                 meta=dict(seed=s, mask_ratio=0.75)),
+                 # the main point of the mask-ratio and partial-finetune
+                 # curves (all 6 blocks train)
+                 meta=dict(seed=s, mask_ratio=0.75, train_last_blocks=6)),
             Step('ft5e_scratch' + sfx, 'finetune', FT5_SCRATCH, seed,
                  group='main5', label=f'random init, seed {s}',
                  meta=dict(seed=s)),
