@@ -85,6 +85,12 @@ class Step:
 
 # ----------------------------------------------------------------- grids --
 
+def seeded(seed):
+    """Name suffix and options of one seed: seed 0 keeps the plain name
+    (the rows recorded first), others get ``_seed<N>``."""
+    return ('' if seed == 0 else f'_seed{seed}'), [f'randomness.seed={seed}']
+
+
 def grid_cifar10(seeds):
     """The page's experiments, most important first. Finetune-side rows
     reuse the one main pretrain checkpoint."""
@@ -100,8 +106,7 @@ def grid_cifar10(seeds):
     # what fit the loaded 2-core CPU: 5-epoch finetunes, the MAE one from
     # the pretrain's epoch-10 snapshot
     for s in seeds:
-        sfx = '' if s == 0 else f'_seed{s}'
-        seed = [f'randomness.seed={s}']
+        sfx, seed = seeded(s)
         steps += [
             Step('ft5e_mae-ep10' + sfx, 'finetune', FT5, seed,
                  init_from=main, init_epoch=10, group='main5',
@@ -117,8 +122,7 @@ def grid_cifar10(seeds):
                  meta=dict(seed=s)),
         ]
     for s in seeds:
-        sfx = '' if s == 0 else f'_seed{s}'
-        seed = [f'randomness.seed={s}']
+        sfx, seed = seeded(s)
         steps += [
             Step('ft10e_mae' + sfx, 'finetune', FT, seed, init_from=main,
                  group='main', label=f'MAE-pretrained, seed {s}',
@@ -135,16 +139,18 @@ def grid_cifar10(seeds):
         Step('linear10e_mae', 'finetune', LINEAR, init_from=main,
              group='probe', label='linear probe (frozen encoder)'),
     ]
-    for k in (0, 1, 2, 4):
-        steps.append(Step(f'partial5e_k{k}_mae', 'finetune', PARTIAL,
-                          [f'model.train_last_blocks={k}'], init_from=main,
-                          group='probe', label=f'partial finetune k={k}',
-                          meta=dict(train_last_blocks=k)))
+    for s in seeds:
+        sfx, seed = seeded(s)
+        for k in (0, 1, 2, 4):
+            steps.append(Step(f'partial5e_k{k}_mae' + sfx, 'finetune',
+                              PARTIAL, [f'model.train_last_blocks={k}'] + seed,
+                              init_from=main, group='probe',
+                              label=f'partial finetune k={k}, seed {s}',
+                              meta=dict(train_last_blocks=k, seed=s)))
     # finetune-recipe rows, each against the main row 'ft5e_mae' (a second
     # seed varies the finetune only: same pretrained checkpoint)
     for s in seeds:
-        sfx = '' if s == 0 else f'_seed{s}'
-        seed = [f'randomness.seed={s}']
+        sfx, seed = seeded(s)
         steps += [
             Step('ft5e_mae_mixup-cutmix' + sfx, 'finetune', FT5,
                  ['model.data_preprocessor.mixup.cutmix_alpha=1.0',
@@ -159,18 +165,28 @@ def grid_cifar10(seeds):
                  meta=dict(seed=s)),
         ]
     # other algorithms at the main MAE pretraining's wall-clock
-    steps += [
-        Step('simmim_vit-tiny6-p4_1xb128-10e', 'pretrain', SIMMIM_PT,
-             group='algorithms', label='SimMIM ViT-Tiny, 10 epochs'),
-        Step('ft5e_simmim', 'finetune', FT5,
-             init_from='simmim_vit-tiny6-p4_1xb128-10e', group='algorithms',
-             label='SimMIM-pretrained (equal wall-clock to MAE 20 epochs)',
-             meta=dict(seed=0)),
-        Step('flip0.5_12e', 'pretrain', FLIP_PT, group='flip', captions=True,
-             label='FLIP, 50% masked, 12 epochs'),
-        Step('clip_7e', 'pretrain', CLIP_PT, group='flip', captions=True,
-             label='CLIP (unmasked), 7 epochs = FLIP\'s wall-clock'),
-    ]
+    simmim = 'simmim_vit-tiny6-p4_1xb128-10e'
+    steps.append(Step(simmim, 'pretrain', SIMMIM_PT, group='algorithms',
+                      label='SimMIM ViT-Tiny, 10 epochs'))
+    for s in seeds:
+        sfx, seed = seeded(s)
+        steps.append(Step('ft5e_simmim' + sfx, 'finetune', FT5, seed,
+                          init_from=simmim, group='algorithms',
+                          label='SimMIM-pretrained (equal wall-clock to MAE '
+                          f'20 epochs), seed {s}', meta=dict(seed=s)))
+    # FLIP vs CLIP: zero-shot is the pretraining's own number, so a second
+    # seed repeats the pretraining
+    for s in seeds:
+        sfx, seed = seeded(s)
+        steps += [
+            Step('flip0.5_12e' + sfx, 'pretrain', FLIP_PT, seed, group='flip',
+                 captions=True, label=f'FLIP, 50% masked, 12 epochs, seed {s}',
+                 meta=dict(seed=s)),
+            Step('clip_7e' + sfx, 'pretrain', CLIP_PT, seed, group='flip',
+                 captions=True, meta=dict(seed=s),
+                 label=f'CLIP (unmasked), 7 epochs = FLIP\'s wall-clock, '
+                 f'seed {s}'),
+        ]
     # MAE-Lite: a ViT-Small MAE teaches the main pretraining's attention
     teacher, student = 'mae_vit-small6-p4_1xb128-20e', 'mae-distill_20e'
     steps += [
@@ -179,10 +195,13 @@ def grid_cifar10(seeds):
         Step(student, 'pretrain', MAE_DISTILL, init_from=teacher,
              init_key='model.teacher.init_cfg', group='mae_lite',
              label='MAE ViT-Tiny + attention distillation'),
-        Step('ft5e_mae-distill', 'finetune', FT5, init_from=student,
-             group='mae_lite', label='MAE-Lite distilled, then finetuned',
-             meta=dict(seed=0)),
     ]
+    for s in seeds:
+        sfx, seed = seeded(s)
+        steps.append(Step('ft5e_mae-distill' + sfx, 'finetune', FT5, seed,
+                          init_from=student, group='mae_lite',
+                          label='MAE-Lite distilled, then finetuned, '
+                          f'seed {s}', meta=dict(seed=s)))
     # pretraining ablations, each followed by the same 5-epoch finetune as
     # the main row 'ft5e_mae'
     ablations = [('mask0.25', ['model.mask_ratio=0.25'], {'mask_ratio': 0.25}),
@@ -196,9 +215,9 @@ def grid_cifar10(seeds):
         steps.append(Step(pt, 'pretrain', MAE_PT, opts, group='ablation',
                           label=tag))
         for s in seeds:
-            sfx = '' if s == 0 else f'_seed{s}'
+            sfx, seed = seeded(s)
             steps.append(Step(f'ft5e_mae_{tag}' + sfx, 'finetune', FT5,
-                              [f'randomness.seed={s}'], init_from=pt,
+                              seed, init_from=pt,
                               group='ablation', label=tag,
                               meta=dict(meta, seed=s)))
     return steps
@@ -220,8 +239,7 @@ def grid_digits_smoke(seeds):
                   tiny + dec + ['model.mask_ratio=0.5'], group='ablation',
                   label='mask0.5')]
     for s in seeds:
-        sfx = '' if s == 0 else f'_seed{s}'
-        seed = [f'randomness.seed={s}']
+        sfx, seed = seeded(s)
         steps += [Step('ft_mae' + sfx, 'finetune', DIGITS_FT, tiny + seed,
                        init_from='pt', group='main',
                        label=f'MAE-pretrained, seed {s}',
