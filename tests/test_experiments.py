@@ -132,7 +132,7 @@ def test_cifar10_grid_lists_main_comparison_first():
                          'ft5e_mae', 'ft5e_scratch']
     assert 'ft10e_scratch_seed1' in names and 'ft5e_scratch_seed1' in names
     # a second seed repeats the recipe and ablation finetunes too, on the
-    # one pretraining of each (the pretrain steps are not repeated)
+    # one MAE pretraining of each (those are not repeated)
     assert {'ft5e_mae_cls-token_seed1', 'ft5e_mae_mask0.9_seed1'} <= set(names)
     assert not any(n.startswith('mae_vit') and n.endswith('seed1')
                    for n in names)
