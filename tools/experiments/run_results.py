@@ -139,41 +139,34 @@ def grid_cifar10(seeds):
         Step('linear10e_mae', 'finetune', LINEAR, init_from=main,
              group='probe', label='linear probe (frozen encoder)'),
     ]
-    for s in seeds:
-        sfx, seed = seeded(s)
-        for k in (0, 1, 2, 4):
-            steps.append(Step(f'partial5e_k{k}_mae' + sfx, 'finetune',
-                              PARTIAL, [f'model.train_last_blocks={k}'] + seed,
-                              init_from=main, group='probe',
-                              label=f'partial finetune k={k}, seed {s}',
-                              meta=dict(train_last_blocks=k, seed=s)))
-    # finetune-recipe rows, each against the main row 'ft5e_mae' (a second
-    # seed varies the finetune only: same pretrained checkpoint)
-    for s in seeds:
-        sfx, seed = seeded(s)
-        steps += [
-            Step('ft5e_mae_mixup-cutmix' + sfx, 'finetune', FT5,
-                 ['model.data_preprocessor.mixup.cutmix_alpha=1.0',
-                  'model.data_preprocessor.mixup.switch_prob=0.5'] + seed,
-                 init_from=main, group='ft_recipe',
-                 label=f'mixup 0.2 + cutmix 1.0, seed {s}',
-                 meta=dict(seed=s)),
-            Step('ft5e_mae_cls-token' + sfx, 'finetune', FT5,
-                 ['model.backbone.global_pool=token'] + seed, init_from=main,
-                 group='ft_recipe',
-                 label=f'cls token (instead of global pool), seed {s}',
-                 meta=dict(seed=s)),
-        ]
+    def finetunes(name, init_from, group, label, opts=(), config=FT5,
+                  meta=None):
+        """Finetune ``name`` of ``init_from``'s final checkpoint, once per
+        seed (a second seed varies the finetune only, not the checkpoint)."""
+        return [Step(name + sfx, 'finetune', config, list(opts) + seed,
+                     init_from=init_from, group=group,
+                     label=f'{label}, seed {s}', meta=dict(meta or {}, seed=s))
+                for s in seeds for sfx, seed in [seeded(s)]]
+
+    for k in (0, 1, 2, 4):
+        steps += finetunes(f'partial5e_k{k}_mae', main, 'probe',
+                           f'partial finetune k={k}',
+                           [f'model.train_last_blocks={k}'], config=PARTIAL,
+                           meta=dict(train_last_blocks=k))
+    # finetune-recipe rows, each against the main row 'ft5e_mae'
+    steps += finetunes('ft5e_mae_mixup-cutmix', main, 'ft_recipe',
+                       'mixup 0.2 + cutmix 1.0',
+                       ['model.data_preprocessor.mixup.cutmix_alpha=1.0',
+                        'model.data_preprocessor.mixup.switch_prob=0.5'])
+    steps += finetunes('ft5e_mae_cls-token', main, 'ft_recipe',
+                       'cls token (instead of global pool)',
+                       ['model.backbone.global_pool=token'])
     # other algorithms at the main MAE pretraining's wall-clock
     simmim = 'simmim_vit-tiny6-p4_1xb128-10e'
     steps.append(Step(simmim, 'pretrain', SIMMIM_PT, group='algorithms',
                       label='SimMIM ViT-Tiny, 10 epochs'))
-    for s in seeds:
-        sfx, seed = seeded(s)
-        steps.append(Step('ft5e_simmim' + sfx, 'finetune', FT5, seed,
-                          init_from=simmim, group='algorithms',
-                          label='SimMIM-pretrained (equal wall-clock to MAE '
-                          f'20 epochs), seed {s}', meta=dict(seed=s)))
+    steps += finetunes('ft5e_simmim', simmim, 'algorithms',
+                       'SimMIM-pretrained (equal wall-clock to MAE 20 epochs)')
     # FLIP vs CLIP: zero-shot is the pretraining's own number, so a second
     # seed repeats the pretraining
     for s in seeds:
@@ -196,12 +189,8 @@ def grid_cifar10(seeds):
              init_key='model.teacher.init_cfg', group='mae_lite',
              label='MAE ViT-Tiny + attention distillation'),
     ]
-    for s in seeds:
-        sfx, seed = seeded(s)
-        steps.append(Step('ft5e_mae-distill' + sfx, 'finetune', FT5, seed,
-                          init_from=student, group='mae_lite',
-                          label='MAE-Lite distilled, then finetuned, '
-                          f'seed {s}', meta=dict(seed=s)))
+    steps += finetunes('ft5e_mae-distill', student, 'mae_lite',
+                       'MAE-Lite distilled, then finetuned')
     # pretraining ablations, each followed by the same 5-epoch finetune as
     # the main row 'ft5e_mae'
     ablations = [('mask0.25', ['model.mask_ratio=0.25'], {'mask_ratio': 0.25}),
@@ -214,12 +203,8 @@ def grid_cifar10(seeds):
         pt = f'{main}_{tag}'
         steps.append(Step(pt, 'pretrain', MAE_PT, opts, group='ablation',
                           label=tag))
-        for s in seeds:
-            sfx, seed = seeded(s)
-            steps.append(Step(f'ft5e_mae_{tag}' + sfx, 'finetune', FT5,
-                              seed, init_from=pt,
-                              group='ablation', label=tag,
-                              meta=dict(meta, seed=s)))
+        steps += finetunes(f'ft5e_mae_{tag}', pt, 'ablation', tag,
+                           meta=meta)
     return steps
 
 
