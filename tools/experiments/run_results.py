@@ -198,7 +198,8 @@ def grid_cifar10(seeds):
                  ('mask0.9', ['model.mask_ratio=0.9'], {'mask_ratio': 0.9}),
                  ('no-norm-pix', ['model.head.norm_pix=False'], {}),
                  ('dec1', ['model.neck.decoder_depth=1'], {}),
-                 ('dec4', ['model.neck.decoder_depth=4'], {})]
+                 ('dec4', ['model.neck.decoder_depth=4'], {}),
+                 ('dec8', ['model.neck.decoder_depth=8'], {})]
     for tag, opts, meta in ablations:
         pt = f'{main}_{tag}'
         steps.append(Step(pt, 'pretrain', MAE_PT, opts, group='ablation',
