@@ -1,9 +1,10 @@
 #!/bin/bash
 # Every GPU measurement of benchmarks/README.md in one device call.
 # Run from a copy of the repo holding data/ (JPEGs) with the wheels of
-# mmengine-lite, addict, yapf, termcolor, platformdirs in $WHL:
+# mmengine-lite, addict, yapf, termcolor, platformdirs in $WHL (and, for
+# part peer, mmpretrain 1.2.0's wheels in $WHL/peer: benchmarks/README.md):
 #   WHL=../../.whl OUT=/tmp/out bash benchmarks/gpu_suite.sh [part...]
-# parts: pairs util jpeg data opt fp32 pairs2 pairs3 flip (default: all)
+# parts: pairs util jpeg data opt fp32 pairs2 pairs3 flip peer (default: all)
 cd "$(dirname "$0")/.."
 export PYTHONUNBUFFERED=1
 if [ -n "$WHL" ]; then
@@ -12,7 +13,7 @@ if [ -n "$WHL" ]; then
   export PYTHONPATH=/tmp/site:$PWD
 fi
 OUT=${OUT:-/tmp/gpu_suite}; mkdir -p "$OUT"
-PARTS=${*:-pairs util jpeg data opt fp32 pairs2 pairs3 flip}
+PARTS=${*:-pairs util jpeg data opt fp32 pairs2 pairs3 flip peer}
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.draw,power.limit --format=csv
 python3 -c "import torch, torchvision, timm, mmengine, cv2; print('torch', torch.__version__, 'tv', torchvision.__version__, 'timm', timm.__version__, 'mmengine', mmengine.__version__, 'cv2', cv2.__version__)"
 TS="python3 benchmarks/train_step.py --device cuda"
@@ -78,6 +79,16 @@ for part in $PARTS; do
       --device cuda --arch vit-base --batch 256 --amp bf16 --workers 14 \
       --steps 15 --warmup 3 --repeats 3 $JPEG_OPTS \
       --json-out $OUT/jpeg_vit-base.json 2>&1 | grep -v paramwise ;;
+  peer)  # ours vs mmpretrain 1.2.0's MAE ViT-B/16, fp32 and bf16, same
+    # python3; the peer's packages (mmengine, mmcv-lite, ...) in their own
+    # folder so they never meet ours (mmengine-lite in /tmp/site)
+    [ -d "$WHL/peer" ] || { echo "part peer: no wheels in \$WHL/peer"; continue; }
+    python3 -m pip install -q --no-index --no-deps --no-compile \
+      --no-cache-dir --upgrade --target /tmp/peer_site "$WHL"/peer/*.whl &&
+    timeout 300 python3 benchmarks/peer_compare.py --device cuda \
+      --peer-python python3 --peer-pythonpath /tmp/peer_site --batch 256 \
+      --warmup 3 --steps 5 --repeats 5 \
+      --json-out $OUT/peer_vit-base.json 2>&1 ;;
   data)  # issue item 6 on this machine's CPU, one worker
     timeout 60 python3 benchmarks/data_pipeline.py --data data \
       --repeats 3 --min-seconds 0.3 --json-out $OUT/data_pipeline.json ;;
