@@ -1,11 +1,12 @@
 """Turning a config file plus command-line choices into a runner."""
 import os.path as osp
+import warnings
 from typing import Optional
 
 from mmengine.config import Config, DictAction  # noqa: F401 (re-export)
 
 import easymae  # noqa: F401 (registers every component)
-from easymae.config_check import check_config_in_scope
+from easymae.config_check import check_config_in_scope, schedule_warnings
 from easymae.registry import RUNNERS
 
 
@@ -59,4 +60,6 @@ def build_runner(cfg: Config, work_dir: Optional[str] = None,
     # logs or data loaders exist (set check_config=False to bypass)
     if cfg.get('check_config', True):
         check_config_in_scope(cfg)
+        for warning in schedule_warnings(cfg):
+            warnings.warn(f'config: {warning}', stacklevel=2)
     return RUNNERS.build(cfg)

@@ -233,3 +233,45 @@ def check_config_in_scope(cfg) -> None:
     scope = cfg.get('default_scope', 'easymae')
     with DefaultScope.overwrite_default_scope(scope):
         check_config(cfg)
+
+
+def schedule_warnings(cfg) -> list:
+    """Learning-rate schedules the training loop will not play out.
+
+    Shortening a run with ``--cfg-options train_cfg.max_epochs=N`` leaves
+    the schedulers' ``end`` at the config's old length, so the cosine is
+    cut off part-way (or, for a short run of a long recipe, training never
+    leaves the warm-up). That can be wanted, so it is a warning, not an
+    error; it names the scheduler and the key to change.
+    """
+    loop = cfg.get('train_cfg') or {}
+    schedulers = cfg.get('param_scheduler') or []
+    if isinstance(schedulers, dict):
+        schedulers = [schedulers]
+    if 'max_epochs' in loop:
+        length, unit, by_epoch = loop['max_epochs'], 'epoch', True
+    elif 'max_iters' in loop:
+        length, unit, by_epoch = loop['max_iters'], 'iter', False
+    else:
+        return []
+    found = []
+    for i, sched in enumerate(schedulers):
+        # schedulers counted in the other unit cannot be compared here
+        if not isinstance(sched, dict) or \
+                sched.get('by_epoch', True) != by_epoch:
+            continue
+        name = f"param_scheduler[{i}] ({sched.get('type')})"
+        begin, end = sched.get('begin', 0), sched.get('end')
+        if begin >= length:
+            found.append(
+                f'{name} begins at {unit} {begin} but train_cfg.max_{unit}s'
+                f'={length}: it never runs; set param_scheduler.{i}.begin '
+                'and .end inside the run')
+        elif end is not None and end > length:
+            share = (length - begin) / (end - begin)
+            found.append(
+                f'{name} ends at {unit} {end} but train_cfg.max_{unit}s='
+                f'{length}: training stops {share:.0%} of the way through '
+                f'it; set param_scheduler.{i}.end={length} as well if the '
+                'run was shortened on purpose')
+    return found

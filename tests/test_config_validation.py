@@ -8,7 +8,7 @@ import pytest
 
 from easymae.apis import load_config
 from easymae.config_check import (ConfigError, accepted_arguments,
-                                  check_config_in_scope)
+                                  check_config_in_scope, schedule_warnings)
 from reliab_helpers import DIGITS_MAE, REPO, env, train_cmd
 
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
@@ -78,7 +78,44 @@ def test_all_problems_are_listed_at_once():
 @pytest.mark.parametrize('path', CONFIGS,
                          ids=[osp.basename(c) for c in CONFIGS])
 def test_shipped_configs_pass(path):
-    check_config_in_scope(load_config(path))
+    cfg = load_config(path)
+    check_config_in_scope(cfg)
+    assert schedule_warnings(cfg) == []
+
+
+def test_shortened_run_warns_that_the_schedule_is_cut_off():
+    # the digits recipe: 30 epochs, warm-up to epoch 3, cosine to 30
+    assert schedule_warnings(load_config(DIGITS_MAE)) == []
+    found = schedule_warnings(load_config(
+        DIGITS_MAE, {'train_cfg.max_epochs': 10}))
+    assert found == [
+        'param_scheduler[1] (CosineAnnealingLR) ends at epoch 30 but '
+        'train_cfg.max_epochs=10: training stops 26% of the way through it; '
+        'set param_scheduler.1.end=10 as well if the run was shortened on '
+        'purpose']
+    # following the advice silences it
+    assert schedule_warnings(load_config(
+        DIGITS_MAE, {'train_cfg.max_epochs': 10,
+                     'param_scheduler.1.end': 10})) == []
+    # a run shorter than the warm-up never reaches the cosine at all
+    found = schedule_warnings(load_config(
+        DIGITS_MAE, {'train_cfg.max_epochs': 2}))
+    assert len(found) == 2
+    assert 'param_scheduler[0] (LinearLR) ends at epoch 3' in found[0]
+    assert 'param_scheduler[1] (CosineAnnealingLR) begins at epoch 3' \
+        in found[1] and 'it never runs' in found[1]
+
+
+def test_iteration_schedules_are_checked_against_max_iters():
+    cfg = load_config(DIGITS_MAE)
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=100)
+    cfg.param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=False,
+                                begin=0, end=400)]
+    assert schedule_warnings(cfg) == [
+        'param_scheduler[0] (CosineAnnealingLR) ends at iter 400 but '
+        'train_cfg.max_iters=100: training stops 25% of the way through '
+        'it; set param_scheduler.0.end=100 as well if the run was '
+        'shortened on purpose']
 
 
 def test_kwargs_are_followed_to_the_base_class():
