@@ -33,22 +33,39 @@ def is_mae_family(step):
     return not config.startswith(('simmim', 'flip', 'clip'))
 
 
+def pixel_targets(step):
+    """norm_pix off: the loss is on the image's own (normalised) pixels, a
+    different scale from per-patch normalised targets."""
+    return 'model.head.norm_pix=False' in step.get('command', '')
+
+
 def plot_pretrain_loss(steps, path):
     runs = {n: s for n, s in steps.items()
             if s['kind'] == 'pretrain' and is_mae_family(s)}
     if not runs:
         return False
-    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=90)
-    for name, s in runs.items():
-        it, loss = zip(*s['loss_curve'])
-        if s.get('status') == 'incomplete':
-            name += ' (stopped before its end)'
-        ax.plot(it, loss, label=name, lw=1.2)
-    ax.set_xlabel('iteration')
-    ax.set_ylabel('MAE reconstruction loss')
-    ax.set_title('MAE pretraining loss')
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
+    panels = [('targets: per-patch normalised pixels (norm_pix)',
+               {n: s for n, s in runs.items() if not pixel_targets(s)}),
+              ('targets: pixels (norm_pix off)',
+               {n: s for n, s in runs.items() if pixel_targets(s)})]
+    panels = [(title, group) for title, group in panels if group]
+    widths = [3 if i == 0 else 1.3 for i in range(len(panels))]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3 + 3 * len(panels), 3.6),
+                             dpi=90, squeeze=False,
+                             gridspec_kw=dict(width_ratios=widths))
+    for ax, (title, group) in zip(axes[0], panels):
+        for name, s in group.items():
+            it, loss = zip(*s['loss_curve'])
+            if s.get('status') == 'incomplete':
+                name += ' (stopped before its end)'
+            ax.plot(it, loss, label=name, lw=1.2)
+        ax.set_xlabel('iteration')
+        ax.set_title(title, fontsize=8)
+        ax.legend(fontsize=6)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel('MAE reconstruction loss')
+    fig.suptitle('MAE pretraining loss (the two target kinds have different '
+                 'scales)', fontsize=9)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
