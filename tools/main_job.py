@@ -42,6 +42,12 @@ def run(cmd, log_path):
     return log_path
 
 
+def epochs_options(n):
+    """Shorten (or lengthen) a recipe so its cosine still ends with the
+    run: all three configs warm up, then anneal in param_scheduler[1]."""
+    return [f'train_cfg.max_epochs={n}', f'param_scheduler.1.end={n}']
+
+
 def last_json(log_path):
     with open(log_path) as f:
         lines = [ln for ln in f if ln.startswith('{')]
@@ -65,7 +71,7 @@ def main(argv=None):
     print('[1/4] MAE pretraining on the digits (train split)')
     pre_dir = osp.join(work, 'pretrain')
     run([py, 'tools/train.py', PRETRAIN, '--work-dir', pre_dir, *amp,
-         '--cfg-options', f'train_cfg.max_epochs={args.pretrain_epochs}'],
+         '--cfg-options', *epochs_options(args.pretrain_epochs)],
         osp.join(work, 'pretrain.log'))
     with open(osp.join(pre_dir, 'last_checkpoint')) as f:
         pre_ckpt = f.read().strip()
@@ -83,7 +89,7 @@ def main(argv=None):
               'digits (val split)')
         tag = 'finetune' if init else 'scratch'
         ft_dir = osp.join(work, tag)
-        opts = [f'train_cfg.max_epochs={args.finetune_epochs}']
+        opts = epochs_options(args.finetune_epochs)
         if init:
             opts.append(f'model.backbone.init_cfg.checkpoint={init}')
         run([py, 'tools/train.py', config, '--work-dir', ft_dir, *amp,
