@@ -137,3 +137,20 @@ def test_train_tool_rejects_before_creating_anything(tmp_path):
     assert ("model.mask_ratoi=0.5: MAE has no argument 'mask_ratoi'; did "
             "you mean 'mask_ratio'?") in proc.stderr
     assert not work_dir.exists()
+
+
+@pytest.mark.parametrize('attr', ['PRETRAIN', 'FINETUNE', 'SCRATCH'])
+def test_main_job_shortens_its_recipes_without_cutting_the_cosine(attr):
+    # tools/main_job.py --pretrain-epochs/--finetune-epochs N
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'main_job', osp.join(REPO, 'tools', 'main_job.py'))
+    main_job = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(main_job)
+    path = osp.join(REPO, getattr(main_job, attr))
+    options = dict(o.split('=') for o in main_job.epochs_options(5))
+    options = {k: int(v) for k, v in options.items()}
+    assert schedule_warnings(load_config(path, options)) == []
+    # without the scheduler's end the same run would be cut off
+    assert schedule_warnings(load_config(
+        path, {'train_cfg.max_epochs': 5})) != []
