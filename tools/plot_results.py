@@ -54,6 +54,8 @@ def plot_pretrain_loss(steps, path):
                              dpi=90, squeeze=False,
                              gridspec_kw=dict(width_ratios=widths))
     for ax, (title, group) in zip(axes[0], panels):
+        # more runs than the default cycle's 10 colours
+        ax.set_prop_cycle(color=plt.get_cmap('tab20').colors)
         for name, s in group.items():
             it, loss = zip(*s['loss_curve'])
             if s.get('status') == 'incomplete':

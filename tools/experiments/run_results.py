@@ -214,14 +214,15 @@ def grid_cifar10(seeds):
     # a second *pretraining* seed (the finetune seeds above all start from
     # one checkpoint) for the main row and the best mask ratio; finetune
     # seed 0. Merged param groups here: the same AdamW as the main run's.
-    for tag, opts in [('', []), ('_mask0.9', ['model.mask_ratio=0.9'])]:
+    for tag, opts, ratio in [('', [], 0.75),
+                             ('_mask0.9', ['model.mask_ratio=0.9'], 0.9)]:
         pt = f'{main}{tag}_pseed1'
         steps.append(Step(pt, 'pretrain', MAE_PT, opts + seeded(1)[1],
                           group='pretrain_seed',
-                          label=f'MAE{tag or ""}, pretraining seed 1'))
+                          label=f'MAE mask {ratio}, pretraining seed 1'))
         steps.append(Step(f'ft5e_mae{tag}_pseed1', 'finetune', FT5,
                           seeded(0)[1], init_from=pt, group='pretrain_seed',
-                          label=f'MAE{tag or ""} (pretraining seed 1), '
+                          label=f'MAE mask {ratio} (pretraining seed 1), '
                           'finetune seed 0',
                           meta=dict(seed=0, pretrain_seed=1)))
     return steps
