@@ -134,8 +134,11 @@ def test_cifar10_grid_lists_main_comparison_first():
     # a second seed repeats the recipe and ablation finetunes too, on the
     # one MAE pretraining of each (those are not repeated)
     assert {'ft5e_mae_cls-token_seed1', 'ft5e_mae_mask0.9_seed1'} <= set(names)
-    assert not any(n.startswith('mae_vit') and n.endswith('seed1')
+    assert not any(n.startswith('mae_vit') and n.endswith('_seed1')
                    for n in names)
+    # pretraining seeds are rows of their own ('_pseed1'), whatever --seeds
+    assert {'mae_vit-tiny6-p4_1xb128-20e_pseed1', 'ft5e_mae_pseed1'} <= {
+        s.name for s in run_results.grid_cifar10([0])}
     # a snapshot-initialised step does not drag its pretrain in again
     picked = run_results.select(run_results.grid_cifar10([0]),
                                 ['ft5e_mae-ep10', 'ft5e_scratch'])
