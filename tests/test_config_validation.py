@@ -61,6 +61,13 @@ def _problems(options):
     ({'model.backbone.img_size': 30},
      'model: VisionTransformer: img_size 30 is not divisible by '
      'patch_size 4'),
+    # the runner's compile switch: a bool or torch.compile's own options
+    ({'compile': 'yes'},
+     "compile: must be True, False or a dict of torch.compile options, "
+     "got 'yes'"),
+    ({'compile': dict(mod='max-autotune')},
+     "compile.mod: not a torch.compile option"),
+    ({'compile': dict(mod='max-autotune')}, "did you mean 'mode'?"),
 ])
 def test_bad_config_is_rejected_with_key_value_and_allowed(options,
                                                            expected):

@@ -10,9 +10,12 @@
   says so, rather than torch's bare parameter-group error.
 * ``train_cfg=dict(by_epoch=...)`` without a ``type`` gets easymae's
   resumable loops (see ``loops.py``) rather than mmengine's.
+* ``compile = True`` (or a dict of ``torch.compile`` options) compiles the
+  model's training forward, not mmengine's whole ``train_step``.
 """
 import torch
 from mmengine.dist import is_distributed
+from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.runner import Runner
 
@@ -45,6 +48,32 @@ class EasyRunner(Runner):
             loop['type'] = ('EpochBasedTrainLoop' if by_epoch
                             else 'IterBasedTrainLoop')
         return super().build_train_loop(loop)
+
+    def _maybe_compile(self, target: str) -> None:
+        # mmengine compiles all of train_step, optimizer step and hooks
+        # included; dynamo cannot trace the NaN guard's wrapped update and
+        # fails. The model's `loss` (forward + loss, the FLOPs) is what pays
+        # to compile; the optimizer update and AMP scaling stay eager.
+        compile_cfg = self.cfg.get('compile', None)
+        if compile_cfg is None or compile_cfg is False:
+            return
+        if compile_cfg is True:
+            compile_cfg = {}
+        if not isinstance(compile_cfg, dict):
+            raise TypeError(
+                'config key `compile` must be True, False or a dict of '
+                f'torch.compile options, got {type(compile_cfg).__name__}: '
+                f'{compile_cfg!r}')
+        model = self.model.module if is_model_wrapper(self.model) \
+            else self.model
+        if getattr(model, '_easymae_compiled', False):
+            return
+        model.loss = torch.compile(model.loss, **dict(compile_cfg))
+        model._easymae_compiled = True
+        self.logger.info(
+            f'compiled {type(model).__name__}.loss with torch.compile'
+            f'({dict(compile_cfg)}); the first iterations are slow while '
+            'it compiles')
 
     def resume(self, filename, *args, **kwargs):
         try:
