@@ -22,6 +22,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(REPO, 'benchmarks'))
 
 import data_pipeline  # noqa: E402
+import gemm_shapes  # noqa: E402
 import train_step  # noqa: E402
 
 TINY = ['--arch', 'vit-tiny', '--img-size', '32', '--patch-size', '16',
@@ -68,6 +69,22 @@ def test_train_step_finetune_flops_match_the_matmul_count(capsys):
     # backward: grads of weights and inputs (2x), but not of the image
     expected = 3 * fwd - 2 * L * P * D
     assert out['flops_per_img'] == pytest.approx(expected, rel=0.02)
+
+
+def test_gemm_shapes_records_every_linear_layer_of_the_step(capsys):
+    gemm_shapes.main(['--model', 'finetune', '--gemm-seconds', '0.005']
+                     + TINY)
+    out = last_json(capsys)
+    # qkv, proj, fc1, fc2 (12 D^2 per token) and the 1000-way head, each
+    # forward, input grad and weight grad; the patch conv and the fused
+    # attention kernel are not GEMMs
+    B, N, D = 2, 5, 32
+    expected = 3 * B * (2 * N * D * 12 * D + 2 * D * 1000)
+    assert sum(r['flops'] * r['calls'] for r in out['gemms']) == expected
+    assert 0.5 < out['gemm_share_of_step_flops'] < 1
+    assert all(r['s_per_call'] > 0 and r['rate_vs_peak'] > 0
+               for r in out['gemms'])
+    assert 0 < out['gemm_alone_s'] and 0 < out['step_s']
 
 
 def test_merged_groups_keep_every_parameters_settings():
