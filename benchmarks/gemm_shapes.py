@@ -16,12 +16,15 @@ with their sizes, strides and dtype (after autocast), then each distinct
 call is replayed alone on random data of the same layout. Fused attention
 kernels are not GEMMs here and land in the rest. Ends with one JSON line.
 """
+import logging
 import statistics
 import sys
 import time
 from collections import Counter
 
 import torch
+from mmengine.logging import MMLogger
+from mmengine.registry import init_default_scope
 from torch.utils._python_dispatch import TorchDispatchMode
 
 import train_step as ts
@@ -91,8 +94,11 @@ def main(argv=None):
     args = ts.variant_args(parser, argv, '')
     if args.threads:
         torch.set_num_threads(args.threads)
-    ts.init_default_scope('easymae')
-    ts.MMLogger.get_current_instance().setLevel(ts.logging.WARNING)
+    if args.compile:
+        raise SystemExit('--compile: a compiled step hides its GEMMs from '
+                         'the recorder; time it with train_step.py')
+    init_default_scope('easymae')
+    MMLogger.get_current_instance().setLevel(logging.WARNING)
     ts.register_cpu_attention_flops()
     device = torch.device(args.device)
 
@@ -111,7 +117,7 @@ def main(argv=None):
     for _ in range(2):
         bench.time_repeat()
         peak.measure()
-        for (func, layouts), count in recorder.calls.items():
+        for func, layouts in recorder.calls:
             rows.setdefault((func, layouts), []).append(
                 replay(func, layouts, device, args.gemm_seconds))
     peak_flops = peak.peaks()[args.amp or 'fp32']
