@@ -151,12 +151,13 @@ def main(argv=None):
         gemm_share_of_step_flops=gemm_flops_step / step_flops,
         gemm_rate_vs_peak=gemm_flops_step / gemm_s / peak_flops,
         step_share_of_peak=step_flops / step_s / peak_flops)
+    pct = {k: 100 * v for k, v in summary.items()}
     print(f"\nstep {1e3 * step_s:.0f} ms; its GEMMs alone "
-          f"{1e3 * gemm_s:.0f} ms ({100 * summary['gemm_share_of_step_time']:.0f}%"
-          f" of the step), {100 * summary['gemm_share_of_step_flops']:.0f}% of "
-          f"its FLOPs, at {100 * summary['gemm_rate_vs_peak']:.0f}% of the "
-          f"square-mm peak ({peak_flops / 1e9:.0f} GFLOP/s)")
-    print(f"step at {100 * summary['step_share_of_peak']:.1f}% of the peak")
+          f"{1e3 * gemm_s:.0f} ms ({pct['gemm_share_of_step_time']:.0f}% "
+          f"of the step), {pct['gemm_share_of_step_flops']:.0f}% of its "
+          f"FLOPs, at {pct['gemm_rate_vs_peak']:.0f}% of the square-mm "
+          f"peak ({peak_flops / 1e9:.0f} GFLOP/s)")
+    print(f"step at {pct['step_share_of_peak']:.1f}% of the peak")
     emit(dict(summary, args=' '.join(argv), gemms=table,
               matmul_peak_flops=peak_flops, img_per_s=args.batch / step_s,
               flops_per_img=bench.flops_per_img,
