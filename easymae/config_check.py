@@ -202,23 +202,24 @@ def _build_model_problem(model_cfg) -> Optional[str]:
     return None
 
 
-def _check_compile(value, errors: list) -> None:
+def compile_problems(value) -> list:
     """``compile``: True/False/None, or a dict of ``torch.compile`` options
     (the runner compiles the model's training forward with them)."""
     if value is None or isinstance(value, bool):
-        return
+        return []
     if not isinstance(value, dict):
-        errors.append(f'compile: must be True, False or a dict of '
-                      f'torch.compile options, got {value!r}')
-        return
+        return [f'compile: must be True, False or a dict of torch.compile '
+                f'options, got {value!r}']
     allowed = [name for name in inspect.signature(torch.compile).parameters
                if name != 'model']
+    problems = []
     for key in value:
         if key not in allowed:
             close = difflib.get_close_matches(key, allowed, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ''
-            errors.append(f'compile.{key}: not a torch.compile option '
-                          f'(allowed: {", ".join(allowed)}){hint}')
+            problems.append(f'compile.{key}: not a torch.compile option '
+                            f'(allowed: {", ".join(allowed)}){hint}')
+    return problems
 
 
 def check_config(cfg) -> None:
@@ -236,7 +237,7 @@ def check_config(cfg) -> None:
                 if key in loader_cfg:
                     _walk(loader_cfg[key], f'{loader}.{key}',
                           _REGISTRY_BY_KEY[key], errors)
-    _check_compile(cfg.get('compile'), errors)
+    errors += compile_problems(cfg.get('compile'))
     if not errors and isinstance(cfg.get('model'), dict):
         problem = _build_model_problem(cfg.model)
         if problem:

@@ -19,6 +19,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.runner import Runner
 
+from easymae.config_check import ConfigError, compile_problems
 from easymae.registry import RUNNERS
 from .checkpoint_io import check_writable_dir
 from .dist import init_distributed
@@ -57,22 +58,20 @@ class EasyRunner(Runner):
         compile_cfg = self.cfg.get('compile', None)
         if compile_cfg is None or compile_cfg is False:
             return
-        if compile_cfg is True:
-            compile_cfg = {}
-        if not isinstance(compile_cfg, dict):
-            raise TypeError(
-                'config key `compile` must be True, False or a dict of '
-                f'torch.compile options, got {type(compile_cfg).__name__}: '
-                f'{compile_cfg!r}')
+        # the config check's own test, for runs built with check_config=False
+        problems = compile_problems(compile_cfg)
+        if problems:
+            raise ConfigError('; '.join(problems))
+        options = {} if compile_cfg is True else dict(compile_cfg)
         model = self.model.module if is_model_wrapper(self.model) \
             else self.model
         if getattr(model, '_easymae_compiled', False):
             return
-        model.loss = torch.compile(model.loss, **dict(compile_cfg))
+        model.loss = torch.compile(model.loss, **options)
         model._easymae_compiled = True
         self.logger.info(
             f'compiled {type(model).__name__}.loss with torch.compile'
-            f'({dict(compile_cfg)}); the first iterations are slow while '
+            f'({options}); the first iterations are slow while '
             'it compiles')
 
     def resume(self, filename, *args, **kwargs):
