@@ -9,8 +9,8 @@ import torch
 
 import easymae  # noqa: F401
 from easymae.datasets import PipelineDataset
-from easymae.datasets.transforms.tokenize import (Tokenize, decode_tokens,
-                                                  normalize_caption)
+from easymae.datasets.transforms.tokenize import Tokenize
+from easymae.text import decode_tokens, normalize_caption
 from easymae.registry import DATA_SOURCES
 from flip_utils import shared_data
 

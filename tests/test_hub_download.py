@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from easymae.hub.download import (DownloadError, HashMismatchError,
+from easymae.fileio.download import (DownloadError, HashMismatchError,
                                   OfflineError, download_url, get_cache_dir)
 from hub_server import HubServer
 

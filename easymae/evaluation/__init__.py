@@ -1,6 +1,6 @@
 """Metrics (accuracy, zero-shot) register here."""
 from .accuracy import Accuracy
-from .prompt_templates import TEMPLATES, get_templates
+from easymae.text import TEMPLATES, get_templates
 from .zero_shot import (ZeroShotAccuracy, ZeroShotClassifierHook,
                         build_zero_shot_weights)
 

@@ -6,14 +6,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from easymae.fileio.constants import IMAGENET_MEAN, IMAGENET_STD
 from easymae.registry import MODELS
 from .pretrained import load_pretrained_backbone
 from .zoo import fetch, get_entry
 from .zoo import list_models as _list_models
-
-# ImageNet statistics on the 0..255 scale, as the data preprocessor uses.
-MEAN = (123.675, 116.28, 103.53)
-STD = (58.395, 57.12, 57.375)
 
 
 def list_models(index: Optional[str] = None) -> List[str]:
@@ -96,8 +93,8 @@ def extract_features(model: nn.Module, images: Union[torch.Tensor,
     was_training = vit.training
     vit.eval()
     x = _to_batch(images, vit.img_size)
-    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(STD).view(1, 3, 1, 1)
+    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
     param = next(vit.parameters())
     x = ((x - mean) / std).to(param.device, param.dtype)
     tokens = vit.forward_features(x)

@@ -22,7 +22,7 @@ from easymae.models.utils.pos_embed import resize_pos_embed
 from easymae.registry import WEIGHT_INITIALIZERS
 from .convert import Conversion, _summarise, to_timm
 from .resolve import resolve_checkpoint
-from .safe_load import load_file
+from easymae.fileio.safe_load import load_file
 
 # Present in a backbone's state dict but absent from a pretrain checkpoint:
 # created fresh, as fb/mae's finetune does.

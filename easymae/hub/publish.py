@@ -11,8 +11,8 @@ from typing import Optional
 import torch
 
 from .convert import check_complete, to_timm
-from .download import file_hash
-from .safe_load import load_file
+from easymae.fileio.download import file_hash
+from easymae.fileio.safe_load import load_file
 from .save import save_weights
 
 

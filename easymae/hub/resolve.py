@@ -9,8 +9,8 @@ import os.path as osp
 from typing import Any, Optional
 from urllib.parse import urlparse
 
-from .download import download_url, get_cache_dir
-from .safe_load import load_file
+from easymae.fileio.download import download_url, get_cache_dir
+from easymae.fileio.safe_load import load_file
 from .zoo import fetch, load_zoo
 
 

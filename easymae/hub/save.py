@@ -4,7 +4,7 @@ from typing import Dict
 
 import torch
 
-from easymae.engine.checkpoint_io import atomic_write_bytes
+from easymae.fileio.atomic import atomic_write_bytes
 
 
 def save_weights(obj, path: str) -> None:

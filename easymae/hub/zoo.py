@@ -15,7 +15,7 @@ import os.path as osp
 from typing import Dict, List, Optional
 from urllib.parse import urlparse
 
-from .download import download_url, get_cache_dir
+from easymae.fileio.download import download_url, get_cache_dir
 
 DEFAULT_INDEX = osp.join(osp.dirname(__file__), 'zoo.json')
 REQUIRED = ('urls', 'layout', 'holds_decoder', 'norm_pix', 'epochs',

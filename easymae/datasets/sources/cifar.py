@@ -99,7 +99,7 @@ class CIFAR10(BaseDataSource):
     @classmethod
     def download(cls, root: str) -> None:
         """Download the official archive, check its md5, extract it."""
-        from easymae.hub.download import download_url
+        from easymae.fileio.download import download_url
         archive = osp.join(root, osp.basename(cls.url))
         download_url(cls.url, archive, md5=cls.archive_md5)
         with tarfile.open(archive, 'r:gz') as tar:

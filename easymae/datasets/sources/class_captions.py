@@ -16,14 +16,14 @@ class ClassCaptions(BaseDataSource):
     """Args:
         data_source: config (or instance) of a labelled data source.
         templates: strings with one ``{}`` for the class name, or the name
-            of a template set in ``easymae.evaluation.prompt_templates``.
+            of a template set in ``easymae.text.prompt_templates``.
         class_names: readable names to use instead of the source's
             ``classes`` (e.g. 'automobile' -> 'car'); same order and length.
     """
 
     def __init__(self, data_source, templates: Union[str, Sequence[str]],
                  class_names: Optional[Sequence[str]] = None):
-        from easymae.evaluation.prompt_templates import get_templates
+        from easymae.text.prompt_templates import get_templates
         self.source = (DATA_SOURCES.build(data_source)
                        if isinstance(data_source, dict) else data_source)
         classes = self.source.classes

@@ -13,10 +13,8 @@ import random
 
 import numpy as np
 
+from easymae.fileio.constants import IMAGENET_MEAN, IMAGENET_STD
 from easymae.registry import TRANSFORMS
-
-_IMAGENET_MEAN = (123.675, 116.28, 103.53)
-_IMAGENET_STD = (58.395, 57.12, 57.375)
 
 
 @TRANSFORMS.register_module()
@@ -32,8 +30,8 @@ class RandomErasing:
 
     def __init__(self, prob: float = 0.25, mode: str = 'pixel',
                  min_area: float = 0.02, max_area: float = 1 / 3,
-                 min_aspect: float = 0.3, mean=_IMAGENET_MEAN,
-                 std=_IMAGENET_STD):
+                 min_aspect: float = 0.3, mean=IMAGENET_MEAN,
+                 std=IMAGENET_STD):
         if not 0.0 <= prob <= 1.0:
             raise ValueError(f'RandomErasing: prob must be in [0, 1], got '
                              f'{prob}')

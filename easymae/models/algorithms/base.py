@@ -4,12 +4,10 @@ from typing import Optional, Union
 import torch.nn as nn
 from mmengine.model import BaseModel
 
+# pipelines hand over uint8 pixels; the data preprocessor normalises them on
+# the device with ImageNet statistics on the 0..255 scale
+from easymae.fileio.constants import IMAGENET_MEAN, IMAGENET_STD
 from easymae.registry import MODELS
-
-# ImageNet statistics on the 0..255 scale: pipelines hand over uint8 pixels
-# and the data preprocessor normalises them on the device.
-IMAGENET_MEAN = (123.675, 116.28, 103.53)
-IMAGENET_STD = (58.395, 57.12, 57.375)
 
 
 def build_part(cfg: Union[dict, nn.Module, None]) -> Optional[nn.Module]:

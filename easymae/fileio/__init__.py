@@ -1,0 +1,18 @@
+"""The bottom layer: file I/O that every other part of easymae shares.
+
+Atomic writes, the one safe checkpoint loader (safetensors or
+``torch.load(weights_only=True)``, the file named on every error), cached
+and verified downloads, and shared constants. Imports nothing of easymae.
+"""
+from .atomic import (CheckpointWriteError, atomic_write_bytes,
+                     check_writable_dir, remove_stale_temporaries)
+from .constants import IMAGENET_MEAN, IMAGENET_STD
+from .download import (DownloadError, HashMismatchError, OfflineError,
+                       download_url, get_cache_dir)
+from .safe_load import CheckpointFormatError, UnsafeCheckpointError, load_file
+
+__all__ = ['CheckpointWriteError', 'atomic_write_bytes', 'check_writable_dir',
+           'remove_stale_temporaries', 'IMAGENET_MEAN', 'IMAGENET_STD',
+           'DownloadError', 'HashMismatchError', 'OfflineError',
+           'download_url', 'get_cache_dir', 'CheckpointFormatError',
+           'UnsafeCheckpointError', 'load_file']
