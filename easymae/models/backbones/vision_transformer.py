@@ -44,6 +44,10 @@ class VisionTransformer(BaseModule):
             returns the mean of patch tokens after ``fc_norm`` (MAE's finetune
             default; there is then no ``norm``); '' returns all tokens.
         drop_path_rate: stochastic depth, linearly increasing over blocks.
+        init_values: layer scale (CaiT; timm's ``init_values``): a learned
+            per-channel ``gamma`` after attention and after the MLP of every
+            block, starting at this value (SimMIM's ViT-B uses 0.1). None
+            (default) leaves it out, and the state dict has no such keys.
         frozen_stages: freeze patch embedding (>= 0) and the first
             ``frozen_stages`` blocks; -1 freezes nothing.
         fused_attn: True (SDPA), False (matmul-softmax-matmul) or 'auto'
@@ -57,6 +61,7 @@ class VisionTransformer(BaseModule):
                  num_heads: Optional[int] = None, mlp_ratio: float = 4.0,
                  qkv_bias: bool = True, pos_embed: str = 'sincos',
                  global_pool: str = 'token', drop_path_rate: float = 0.0,
+                 init_values: Optional[float] = None,
                  norm_eps: float = 1e-6, frozen_stages: int = -1,
                  fused_attn='auto', init_cfg=None):
         super().__init__(init_cfg=init_cfg)
@@ -76,6 +81,9 @@ class VisionTransformer(BaseModule):
         if not 0.0 <= drop_path_rate < 1.0:
             raise ValueError(f'VisionTransformer: drop_path_rate must be in '
                              f'[0, 1), got {drop_path_rate}')
+        if init_values is not None and not init_values > 0:
+            raise ValueError(f'VisionTransformer: init_values (layer scale) '
+                             f'must be > 0 or None, got {init_values}')
         d, n, h = ARCHS[arch]
         self.embed_dim = embed_dim = embed_dim or d
         self.depth = depth = depth or n
@@ -89,6 +97,7 @@ class VisionTransformer(BaseModule):
         self.pos_embed_type = pos_embed
         self.frozen_stages = frozen_stages
         self.fused_attn = fused_attn
+        self.init_values = init_values
         norm_layer = partial(nn.LayerNorm, eps=norm_eps)
 
         self.patch_embed = PatchEmbed(img_size, patch_size, in_chans,
@@ -102,7 +111,8 @@ class VisionTransformer(BaseModule):
         dpr = torch.linspace(0, drop_path_rate, depth).tolist()
         self.blocks = nn.ModuleList([
             Block(embed_dim, num_heads, mlp_ratio, qkv_bias=qkv_bias,
-                  drop_path=dpr[i], norm_layer=norm_layer)
+                  init_values=init_values, drop_path=dpr[i],
+                  norm_layer=norm_layer)
             for i in range(depth)
         ])
         # MAE's global-pool finetuning drops `norm` and adds `fc_norm`.
