@@ -35,12 +35,11 @@ import torch.nn.functional as F  # noqa: E402
 from torch.utils.data import DataLoader, Dataset  # noqa: E402
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import train_step  # noqa: E402
-from report import emit  # noqa: E402
 from easymae.datasets.dataset import build_pipeline  # noqa: E402
 from easymae.datasets.transforms.loading import jpeg_size  # noqa: E402
-from easymae.datasets.transforms.processing import \
-    RandomResizedCrop  # noqa: E402
+from easymae.datasets.transforms.processing import RandomResizedCrop  # noqa: E402
+import train_step  # noqa: E402
+from report import emit  # noqa: E402
 
 
 class Cycled(Dataset):

@@ -35,10 +35,11 @@ TAG = '@@bench '  # marks protocol lines among the libraries' log output
 # ------------------------------------------------------------- workers
 def _ours_model(dtype, device, cfg_options):
     sys.path.insert(0, REPO)
-    import easymae  # noqa: F401
     from mmengine.config import Config, DictAction
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import init_default_scope
+
+    import easymae  # noqa: F401
     from easymae.registry import MODELS
     init_default_scope('easymae')
     cfg = Config.fromfile(osp.join(
@@ -58,8 +59,8 @@ def _ours_model(dtype, device, cfg_options):
 
 
 def _peer_model(dtype, device, cfg_options):
-    import torch
     import mmpretrain
+    import torch
     from mmengine.config import Config
     from mmengine.optim import OptimWrapper
     from mmengine.registry import init_default_scope
@@ -176,7 +177,8 @@ def main(argv=None):
     p.add_argument('--steps', type=int, default=2)
     p.add_argument('--repeats', type=int, default=5)
     p.add_argument('--json-out', default=None)
-    p.add_argument('--worker', choices=['ours', 'peer'], help=argparse.SUPPRESS)
+    p.add_argument('--worker', choices=['ours', 'peer'],
+                   help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
         return worker(args.worker, args.batch, args.threads, args.device,

@@ -12,11 +12,14 @@ import sys
 import cv2
 import numpy as np
 import pytest
-import torch
 
-from easymae.datasets.transforms.loading import (LoadImage, PendingJpeg,
-                                                 jpeg_size)
+from easymae.datasets.transforms.loading import (
+    LoadImage,
+    PendingJpeg,
+    jpeg_size,
+)
 from easymae.datasets.transforms.processing import RandomResizedCrop
+from easymae.registry import MODELS
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(REPO, 'benchmarks'))
@@ -56,6 +59,13 @@ def test_train_step_compare_reports_fields_and_ordered_flops(capsys):
     assert set(printed['matmul_peak_flops']) == {'fp32', 'bf16'}
 
 
+def test_harness_import_registers_no_model():
+    """The finetune harness's classifier is built from its class, never
+    added to the registry that users' configs resolve names in."""
+    assert train_step.PlainClassifier not in MODELS.module_dict.values()
+    assert not any('Bench' in name for name in MODELS.module_dict)
+
+
 def test_train_step_finetune_flops_match_the_matmul_count(capsys):
     """One block, 4 tokens + cls, D=32: count the matmuls by hand."""
     train_step.main(['--model', 'finetune', '--no-flops'] + TINY)
@@ -90,7 +100,6 @@ def test_gemm_shapes_records_every_linear_layer_of_the_step(capsys):
 def test_merged_groups_keep_every_parameters_settings():
     from mmengine.config import Config
     from mmengine.optim import build_optim_wrapper
-    from easymae.registry import MODELS
     cfg = Config.fromfile(osp.join(
         REPO, 'configs/selfsup/mae/mae_vit-tiny-p4_1xb64-30e_digits.py'))
     cfg.model.backbone.update(depth=2, embed_dim=32, num_heads=2)
@@ -148,8 +157,8 @@ def test_lazy_load_then_crop_matches_full_decode(photo_files):
         assert fast.shape == (64, 64, 3) and fast.dtype == np.uint8
         # the same picture as a full decode of the crop box snapped to the
         # f-pixel grid of the reduced decode (the box moves < f pixels)
-        t, l, h, w = (v // f * f for v in (top, left, ch, cw))
-        ref = cv2.resize(full_img[t:t + h, l:l + w], (64, 64),
+        t, lft, h, w = (v // f * f for v in (top, left, ch, cw))
+        ref = cv2.resize(full_img[t:t + h, lft:lft + w], (64, 64),
                          interpolation=cv2.INTER_AREA)
         diff = np.abs(fast.astype(int) - ref.astype(int)).mean()
         assert f > 1 and diff < 5, (f, diff)  # unsnapped: ~12
