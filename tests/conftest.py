@@ -47,7 +47,7 @@ def tiny_mae_checkpoint(tmp_path_factory):
     import sys
     tmp = tmp_path_factory.mktemp('tiny_mae')
     base = osp.join(REPO_ROOT, 'configs', 'selfsup', 'mae',
-                    'mae_vit-tiny-p4_1xb64-30e_digits.py')
+                    'mae_vit-tiny-d6-p4_1xb64-30e_digits.py')
     config = tmp / 'with_hook.py'
     config.write_text(
         f'_base_ = [{base!r}]\n'

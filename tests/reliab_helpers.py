@@ -15,7 +15,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PYTHON = sys.executable
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 DIGITS_MAE = osp.join(REPO, 'configs', 'selfsup', 'mae',
-                      'mae_vit-tiny-p4_1xb64-30e_digits.py')
+                      'mae_vit-tiny-d6-p4_1xb64-30e_digits.py')
 
 # A tiny MAE on 16-px digits; `extra` is appended verbatim to the config.
 TINY_MAE = '''

@@ -101,7 +101,7 @@ def test_merged_groups_keep_every_parameters_settings():
     from mmengine.config import Config
     from mmengine.optim import build_optim_wrapper
     cfg = Config.fromfile(osp.join(
-        REPO, 'configs/selfsup/mae/mae_vit-tiny-p4_1xb64-30e_digits.py'))
+        REPO, 'configs/selfsup/mae/mae_vit-tiny-d6-p4_1xb64-30e_digits.py'))
     cfg.model.backbone.update(depth=2, embed_dim=32, num_heads=2)
     model = MODELS.build(cfg.model)
     plain_cfg = cfg.optim_wrapper.copy()

@@ -20,7 +20,7 @@ def cfg_of(name):
 def test_there_are_configs():
     names = {osp.basename(p) for p in CONFIGS}
     assert 'vit-base-p16_8xb128-coslr-100e_in1k.py' in names
-    assert 'vit-tiny-p4_1xb64-coslr-10e_digits.py' in names
+    assert 'vit-tiny-d6-p4_1xb64-coslr-10e_digits.py' in names
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
@@ -80,13 +80,13 @@ def test_probe_and_partial_recipes():
 
 
 @pytest.mark.parametrize('name', [
-    'vit-tiny-p4_1xb64-coslr-10e_digits.py',
-    'vit-tiny-p4_linear-probe_1xb64-coslr-10e_digits.py',
-    'vit-tiny-p4_partial-ft-k2_1xb64-coslr-10e_digits.py'])
+    'vit-tiny-d6-p4_1xb64-coslr-10e_digits.py',
+    'vit-tiny-d6-p4_linear-probe_1xb64-coslr-10e_digits.py',
+    'vit-tiny-d6-p4_partial-ft-k2_1xb64-coslr-10e_digits.py'])
 def test_digits_configs_build_matching_the_digits_pretrain(name):
     cfg = cfg_of(name)
     pre = load_config(osp.join(
-        ROOT, 'configs/selfsup/mae/mae_vit-tiny-p4_1xb64-30e_digits.py'))
+        ROOT, 'configs/selfsup/mae/mae_vit-tiny-d6-p4_1xb64-30e_digits.py'))
     cfg.model.backbone.init_cfg = None
     model = MODELS.build(cfg.model)
     vit = model.backbone

@@ -126,7 +126,7 @@ randomness = dict(seed=0, deterministic=True)
 default_hooks = dict(checkpoint=dict(interval=2, max_keep_ckpts=1))
 '''
 DIGITS_CLS = osp.join(REPO, 'configs', 'classification', 'mae',
-                      'vit-tiny-p4_1xb64-coslr-10e_digits.py')
+                      'vit-tiny-d6-p4_1xb64-coslr-10e_digits.py')
 
 
 @pytest.mark.slow

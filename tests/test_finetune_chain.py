@@ -15,8 +15,9 @@ from easymae.apis import build_runner, load_config
 from easymae.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-PRETRAIN = 'configs/selfsup/mae/mae_vit-tiny-p4_1xb64-30e_digits.py'
-FINETUNE = 'configs/classification/mae/vit-tiny-p4_1xb64-coslr-10e_digits.py'
+PRETRAIN = 'configs/selfsup/mae/mae_vit-tiny-d6-p4_1xb64-30e_digits.py'
+FINETUNE = ('configs/classification/mae/'
+            'vit-tiny-d6-p4_1xb64-coslr-10e_digits.py')
 TINY_VIT = ['model.backbone.embed_dim=32', 'model.backbone.depth=2',
             'model.backbone.num_heads=2']
 # train on 10% of the digits (180 images, 2 steps an epoch) to stay quick;
@@ -132,7 +133,7 @@ def test_missing_pretrain_checkpoint_is_a_clear_error(tmp_path):
 
 def test_scratch_variant_has_no_pretrained_init():
     cfg = load_config(osp.join(
-        ROOT, FINETUNE.replace('_digits.py', '_digits-scratch.py')))
+        ROOT, FINETUNE.replace('-p4_1xb64', '-p4_scratch_1xb64')))
     assert cfg.model.backbone.init_cfg is None
     base = load_config(osp.join(ROOT, FINETUNE))
     # the same recipe otherwise, but no layer decay from random init

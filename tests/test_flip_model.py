@@ -168,7 +168,7 @@ def test_synthetic_batch_trains_every_parameter():
     """Issue 8's benchmark path: model from config + synthetic batch."""
     cfg = Config.fromfile(
         f'{REPO}/configs/selfsup/flip/'
-        'flip_vit-tiny-p8_1xb16-30e_coco-captions-mini.py')
+        'flip_vit-tiny-d4-p8_1xb16-30e_coco-captions-mini.py')
     cfg.model.backbone.depth = 1
     cfg.model.text_backbone.depth = 1
     model = MODELS.build(cfg.model)

@@ -44,7 +44,7 @@ def _cifar_or_digits_cfg(tmp_path):
     """The CIFAR-10 captions config, on ../shared/data's sample when it is
     there, else on the embedded Digits (same code path, other classes)."""
     cfg = load_config(osp.join(
-        FLIP_CFGS, 'flip_vit-tiny-p4_1xb64-50e_cifar10-captions.py'))
+        FLIP_CFGS, 'flip_vit-tiny-d4-p4_1xb64-50e_cifar10-captions.py'))
     try:
         root = shared_data('cifar10', 'sample')
         train_src = dict(type='ImageFolder', root=osp.join(root, 'train'))
@@ -124,8 +124,9 @@ def test_zero_shot_top1_end_to_end_from_config(tmp_path):
 @pytest.mark.slow
 def test_unmasked_tuning_starts_from_the_masked_checkpoint(tmp_path):
     root = shared_data('coco_captions_mini')
-    name = 'flip_vit-tiny-p8_1xb16-30e_coco-captions-mini.py'
-    tuning = 'flip_vit-tiny-p8_unmasked-tuning_1xb16-5e_coco-captions-mini.py'
+    name = 'flip_vit-tiny-d4-p8_1xb16-30e_coco-captions-mini.py'
+    tuning = ('flip_vit-tiny-d4-p8_unmasked-tuning_1xb16-5e_'
+              'coco-captions-mini.py')
 
     def shrink(cfg):
         cfg.train_dataloader.dataset.data_source.data_root = root

@@ -68,7 +68,7 @@ def test_teacher_frozen_student_learns_heads_adapted():
 
 def test_mae_lite_configs_load():
     cfg = Config.fromfile('configs/selfsup/mae_lite/'
-                          'mae-lite_vit-tiny-p4_distill-vit-small_'
+                          'mae-lite-distill_vit-tiny-p4_teacher-vit-small_'
                           '1xb256-400e_cifar10.py')
     assert cfg.model.type == 'MAEAttentionDistill'
     assert cfg.model.backbone.num_heads == 12

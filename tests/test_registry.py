@@ -65,7 +65,7 @@ def test_tensorboard_backend_next_to_json_log(tmp_path):
     pytest.importorskip('tensorboard')
     from easymae.apis import build_runner, load_config
     cfg = load_config(
-        'configs/selfsup/mae/mae_vit-tiny-p4_1xb64-30e_digits.py',
+        'configs/selfsup/mae/mae_vit-tiny-d6-p4_1xb64-30e_digits.py',
         {'train_cfg.max_epochs': 1, 'model.backbone.depth': 1,
          'model.backbone.embed_dim': 32, 'model.backbone.num_heads': 2,
          'train_dataloader.batch_size': 8,

@@ -414,7 +414,7 @@ def test_train_tool_on_digits_config(tmp_path):
     """tools/train.py on the embedded default, shrunk to a few iterations:
     the loss falls and the checkpoint loads with weights_only=True."""
     cfg = osp.join(REPO, 'configs/selfsup/simmim/'
-                   'simmim_vit-tiny-p4_1xb64-30e_digits.py')
+                   'simmim_vit-tiny-d6-p4_1xb64-30e_digits.py')
     work = tmp_path / 'wd'
     cmd = [sys.executable, osp.join(REPO, 'tools/train.py'), cfg,
            '--work-dir', str(work), '--cfg-options',

@@ -18,10 +18,11 @@ import sys
 import time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-PRETRAIN = 'configs/selfsup/mae/mae_vit-tiny-p4_1xb64-30e_digits.py'
-FINETUNE = 'configs/classification/mae/vit-tiny-p4_1xb64-coslr-10e_digits.py'
+PRETRAIN = 'configs/selfsup/mae/mae_vit-tiny-d6-p4_1xb64-30e_digits.py'
+FINETUNE = ('configs/classification/mae/'
+            'vit-tiny-d6-p4_1xb64-coslr-10e_digits.py')
 SCRATCH = ('configs/classification/mae/'
-           'vit-tiny-p4_1xb64-coslr-10e_digits-scratch.py')
+           'vit-tiny-d6-p4_scratch_1xb64-coslr-10e_digits.py')
 
 
 def run(cmd, log_path):

@@ -38,23 +38,25 @@ DEV_SHA256 = ('026c41a6d368ba15901457a190c8aae0'
 DEV_COUNTS = {'train': 10000, 'val': 2000}
 
 EXP = 'configs/experiments/'
-MAE_PT = EXP + 'mae_vit-tiny6-p4_1xb128-20e_cifar10-dev.py'
-FT = EXP + 'vit-tiny6-p4_1xb256-coslr-10e_cifar10-dev.py'
-FT_SCRATCH = EXP + 'vit-tiny6-p4_1xb256-coslr-10e_cifar10-dev-scratch.py'
-FT5 = EXP + 'vit-tiny6-p4_1xb256-coslr-5e_cifar10-dev.py'
-FT5_SCRATCH = EXP + 'vit-tiny6-p4_1xb256-coslr-5e_cifar10-dev-scratch.py'
-LINEAR = EXP + 'vit-tiny6-p4_linear-probe_1xb256-coslr-10e_cifar10-dev.py'
-PARTIAL = EXP + 'vit-tiny6-p4_partial-ft_1xb256-coslr-5e_cifar10-dev.py'
-MAE_DISTILL = EXP + 'mae-distill_vit-tiny6-p4_1xb128-20e_cifar10-dev.py'
-SIMMIM_PT = EXP + 'simmim_vit-tiny6-p4_1xb128-10e_cifar10-dev.py'
-FLIP_PT = EXP + 'flip_vit-tiny4-p4_1xb64-12e_cifar10-dev-captions.py'
-CLIP_PT = EXP + 'clip_vit-tiny4-p4_1xb64-7e_cifar10-dev-captions.py'
-CLIP8_PT = EXP + 'clip_vit-tiny4-p4_1xb64-8e_cifar10-dev-captions.py'
+MAE_PT = EXP + 'mae_vit-tiny-d6-p4_1xb128-20e_cifar10-dev.py'
+FT = EXP + 'vit-tiny-d6-p4_1xb256-coslr-10e_cifar10-dev.py'
+FT_SCRATCH = EXP + 'vit-tiny-d6-p4_scratch_1xb256-coslr-10e_cifar10-dev.py'
+FT5 = EXP + 'vit-tiny-d6-p4_1xb256-coslr-5e_cifar10-dev.py'
+FT5_SCRATCH = EXP + 'vit-tiny-d6-p4_scratch_1xb256-coslr-5e_cifar10-dev.py'
+LINEAR = EXP + 'vit-tiny-d6-p4_linear-probe_1xb256-coslr-10e_cifar10-dev.py'
+PARTIAL = EXP + 'vit-tiny-d6-p4_partial-ft-k2_1xb256-coslr-5e_cifar10-dev.py'
+MAE_DISTILL = EXP + ('mae-lite-distill_vit-tiny-d6-p4_teacher-vit-small-d6_'
+                     '1xb128-20e_cifar10-dev.py')
+SIMMIM_PT = EXP + 'simmim_vit-tiny-d6-p4_1xb128-10e_cifar10-dev.py'
+FLIP_PT = EXP + 'flip_vit-tiny-d4-p4_1xb64-12e_cifar10-dev-captions.py'
+CLIP_PT = EXP + 'clip_vit-tiny-d4-p4_1xb64-7e_cifar10-dev-captions.py'
+CLIP8_PT = EXP + 'clip_vit-tiny-d4-p4_1xb64-8e_cifar10-dev-captions.py'
 
-DIGITS_PT = 'configs/selfsup/mae/mae_vit-tiny-p4_1xb64-30e_digits.py'
-DIGITS_FT = 'configs/classification/mae/vit-tiny-p4_1xb64-coslr-10e_digits.py'
+DIGITS_PT = 'configs/selfsup/mae/mae_vit-tiny-d6-p4_1xb64-30e_digits.py'
+DIGITS_FT = ('configs/classification/mae/'
+             'vit-tiny-d6-p4_1xb64-coslr-10e_digits.py')
 DIGITS_SCRATCH = ('configs/classification/mae/'
-                  'vit-tiny-p4_1xb64-coslr-10e_digits-scratch.py')
+                  'vit-tiny-d6-p4_scratch_1xb64-coslr-10e_digits.py')
 
 
 class Step:

@@ -1,5 +1,5 @@
 # Results-page SimMIM, to set beside the MAE pretraining of
-# mae_vit-tiny6-p4_1xb128-20e_cifar10-dev.py at equal wall-clock: the same
+# mae_vit-tiny-d6-p4_1xb128-20e_cifar10-dev.py at equal wall-clock: the same
 # 6-block ViT-Tiny, batch and data, SimMIM's own recipe (60% of 8 px blocks
 # masked, 1x1-conv decoder, L1 loss, AdamW (0.9, 0.999), warm-up then one
 # x0.1 step at 7/8, grad clip 5). Its encoder sees all 64 patches, so a

@@ -1,11 +1,11 @@
 # The embedded default finetune: the 6-block ViT-Tiny (32 px, patch 4) from
-# configs/selfsup/mae/mae_vit-tiny-p4_1xb64-30e_digits.py, finetuned on
+# configs/selfsup/mae/mae_vit-tiny-d6-p4_1xb64-30e_digits.py, finetuned on
 # Digits(split='train') and evaluated (top-1/top-5) on the held-out
 # Digits(split='val') after every epoch. A few minutes on 2 CPU cores.
 # Another pretrain checkpoint:
 #   --cfg-options model.backbone.init_cfg.checkpoint=PATH
 # The baseline from random init:
-#   vit-tiny-p4_1xb64-coslr-10e_digits-scratch.py
+#   vit-tiny-d6-p4_scratch_1xb64-coslr-10e_digits.py
 _base_ = [
     '../../_base_/models/vit-tiny-p4_cls.py',
     '../../_base_/datasets/digits_cls.py',
@@ -15,7 +15,7 @@ _base_ = [
 model = dict(backbone=dict(
     depth=6,
     init_cfg=dict(type='Pretrained',
-                  checkpoint='work_dirs/mae_vit-tiny-p4_1xb64-30e_digits/'
+                  checkpoint='work_dirs/mae_vit-tiny-d6-p4_1xb64-30e_digits/'
                   'epoch_30.pth')))
 # batch 64: base lr 2e-3 per 256 -> 5e-4; a 6-block net decays less per layer
 optim_wrapper = dict(optimizer=dict(lr=2e-3),

@@ -11,7 +11,7 @@ model = dict(
         type='VisionTransformer', arch='tiny', depth=6, img_size=32,
         patch_size=4, global_pool='token', frozen_stages=6,
         init_cfg=dict(type='Pretrained',
-                      checkpoint='work_dirs/mae_vit-tiny-p4_1xb64-30e_digits/'
+                      checkpoint='work_dirs/mae_vit-tiny-d6-p4_1xb64-30e_digits/'
                       'epoch_30.pth')),
     neck=dict(type='BatchNormNeck', eps=1e-6, affine=False),
     head=dict(type='LinearClsHead', num_classes=10, init_std=0.01),

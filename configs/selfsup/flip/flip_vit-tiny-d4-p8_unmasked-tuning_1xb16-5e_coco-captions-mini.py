@@ -1,8 +1,8 @@
 # Unmasked tuning of the tiny COCO run: every patch visible (mask_ratio 0),
 # starting from its last checkpoint, 5 epochs at a tenth of the lr.
-_base_ = ['./flip_vit-tiny-p8_1xb16-30e_coco-captions-mini.py']
+_base_ = ['./flip_vit-tiny-d4-p8_1xb16-30e_coco-captions-mini.py']
 model = dict(mask_ratio=0.0)
-load_from = 'work_dirs/flip_vit-tiny-p8_1xb16-30e_coco-captions-mini/' \
+load_from = 'work_dirs/flip_vit-tiny-d4-p8_1xb16-30e_coco-captions-mini/' \
     'epoch_30.pth'
 optim_wrapper = dict(optimizer=dict(lr=5e-5))
 warmup_epochs = 1

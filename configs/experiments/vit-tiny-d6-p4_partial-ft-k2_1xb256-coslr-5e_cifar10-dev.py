@@ -3,5 +3,5 @@
 # line up with the full 5-epoch finetune (k = 6). k = 0 trains the head on
 # frozen, globally pooled features. Set k with
 #   --cfg-options model.train_last_blocks=K
-_base_ = './vit-tiny6-p4_1xb256-coslr-5e_cifar10-dev.py'
+_base_ = './vit-tiny-d6-p4_1xb256-coslr-5e_cifar10-dev.py'
 model = dict(train_last_blocks=2)

@@ -4,7 +4,7 @@
 # epochs (1 warm-up, cosine); zero-shot top-1 on the 2,000 dev val images at
 # the end. Its CLIP twin (clip_..._7e) trains unmasked for the same
 # wall-clock.
-_base_ = '../selfsup/flip/flip_vit-tiny-p4_1xb64-50e_cifar10-captions.py'
+_base_ = '../selfsup/flip/flip_vit-tiny-d4-p4_1xb64-50e_cifar10-captions.py'
 model = dict(mask_ratio=0.5)
 warmup_epochs = 1
 max_epochs = 12

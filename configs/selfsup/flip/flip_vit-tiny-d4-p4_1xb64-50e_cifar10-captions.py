@@ -10,7 +10,7 @@
 #                 val_dataloader.dataset.data_source.root=D/val
 #                 test_dataloader.dataset.data_source.root=D/val
 _base_ = [
-    '../../_base_/models/flip_vit-tiny-p4.py',
+    '../../_base_/models/flip_vit-tiny-d4-p4.py',
     '../../_base_/schedules/adamw_coslr_flip_small.py',
     '../../_base_/default_runtime.py',
 ]

@@ -4,7 +4,7 @@
 # benchmark's 1.65x, which set the 7-epoch config beside this one, leaves
 # out the per-iteration costs masking does not shrink: data loading, the
 # text tower, the optimizer step.)
-_base_ = './clip_vit-tiny4-p4_1xb64-7e_cifar10-dev-captions.py'
+_base_ = './clip_vit-tiny-d4-p4_1xb64-7e_cifar10-dev-captions.py'
 warmup_epochs = 1
 max_epochs = 8
 param_scheduler = [

@@ -3,11 +3,12 @@
 # coco_captions_mini (COCO-captions json), 64 px crops in 8 px patches
 # (64 patches, half removed), one random caption of five per step.
 # Too small to mean anything for accuracy; it exercises the whole path.
-#   python tools/train.py configs/selfsup/flip/flip_vit-tiny-p8_1xb16-30e_coco-captions-mini.py
+#   python tools/train.py configs/selfsup/flip/\
+#       flip_vit-tiny-d4-p8_1xb16-30e_coco-captions-mini.py
 # Point it elsewhere with --cfg-options data_root=... (then also
 # train_dataloader.dataset.data_source.data_root=...).
 _base_ = [
-    '../../_base_/models/flip_vit-tiny-p4.py',
+    '../../_base_/models/flip_vit-tiny-d4-p4.py',
     '../../_base_/schedules/adamw_coslr_flip_small.py',
     '../../_base_/default_runtime.py',
 ]
