@@ -6,12 +6,14 @@ torchvision's default (PIL decode, bicubic RandomResizedCrop, flip, ToTensor
 + Normalize to float), on the same files, in one process, one thread,
 round-robin repeats, median.
 
-    python benchmarks/data_pipeline.py            # ../shared/data
-    EASYMAE_SHARED_DATA=/path/to/shared/data python benchmarks/data_pipeline.py
+    python benchmarks/data_pipeline.py --data DIR
+    EASYMAE_SHARED_DATA=DIR python benchmarks/data_pipeline.py
 
-File sets: the 512 px photos (JPEG and PNG, -> 224 px) and the CIFAR-10
-JPEGs (32 px, -> 32 px as the CIFAR config does). The last line printed is
-one JSON object.
+File sets, each used when DIR has it: photos (``photos/**/*.jpg`` and
+``*.png``, -> 224 px) and CIFAR-10 JPEGs (``cifar10/sample/*/*/*.jpg``,
+32 px, -> 32 px as the CIFAR config does). Without ``--data`` or
+``$EASYMAE_SHARED_DATA``, DIR is the shared data folder beside the
+checkout. The last line printed is one JSON object.
 """
 import argparse
 import glob
