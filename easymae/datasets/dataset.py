@@ -3,11 +3,13 @@ import copy
 import logging
 import multiprocessing
 import random
-from typing import List, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
+import numpy as np
+import torch
 from mmengine.logging import print_log
 
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, get_worker_info
 
 from easymae.registry import DATA_SOURCES, DATASETS, TRANSFORMS
 from .transforms.loading import BadImageError
@@ -35,6 +37,18 @@ class PipelineDataset(Dataset):
             processes are counted too; ``BadImageCounterHook`` logs it.
         max_skips: consecutive bad samples tolerated in 'skip' mode before
             giving up (a folder of only broken files is still an error).
+
+    Randomness in DataLoader workers: before each sample, a worker seeds
+    ``random``, ``numpy`` and ``torch`` from (run seed, epoch, sample
+    index), so a sample's random augmentation does not depend on which
+    worker loads it or on what that worker loaded before. Without this,
+    persistent workers carry their random state from one epoch to the next
+    while a resumed run's workers start fresh, and the resumed run
+    diverges. easymae's ``DefaultSampler`` hands the seed and the epoch
+    over (``sample_seed``, ``set_epoch``); with no seed set (another
+    sampler) the workers keep the global streams mmengine seeded. With
+    ``num_workers=0`` samples draw from the main process's streams, which
+    a resumed run restores from the checkpoint.
     """
 
     def __init__(self, data_source, pipeline=(), on_bad_image: str = 'error',
@@ -50,6 +64,26 @@ class PipelineDataset(Dataset):
         # shared with DataLoader workers (fork or spawn alike)
         self._num_skipped = multiprocessing.Value('q', 0)
         self.skipped_files: List[str] = []  # this process's only
+        # per-sample seeding in workers (see above); the epoch is shared
+        # memory because persistent workers outlive the epoch they began in
+        self.sample_seed: Optional[int] = None
+        self._epoch = multiprocessing.Value('q', 0)
+
+    def set_epoch(self, epoch: int) -> None:
+        """The epoch that the next samples belong to (called between
+        epochs, when no worker is loading)."""
+        self._epoch.value = int(epoch)
+
+    def _seed_sample(self, idx: int) -> None:
+        if self.sample_seed is None or get_worker_info() is None:
+            return
+        words = [int(self.sample_seed) % 2**63, int(self._epoch.value),
+                 int(idx)]
+        seed = int(np.random.SeedSequence(words).generate_state(
+            1, np.uint64)[0])
+        random.seed(seed)
+        np.random.seed(seed % 2**32)
+        torch.manual_seed(seed)
 
     @property
     def num_skipped(self) -> int:
@@ -73,6 +107,7 @@ class PipelineDataset(Dataset):
         # replacements are drawn from a generator seeded by the requested
         # index: reproducible, and the run's random streams are not shifted
         replacements = random.Random(idx)
+        self._seed_sample(idx)
         for _ in range(self.max_skips + 1):
             try:
                 return self.prepare(idx)

@@ -15,6 +15,10 @@ mmengine's loops lose or repeat work on resume in three ways, fixed here:
   when the loader was (re)started. The train loader gets a private
   generator instead (worker seeds come from mmengine's ``worker_init_fn``,
   so nothing else changes).
+* In DataLoader workers, persistent ones included, each sample's
+  randomness is seeded from (seed, epoch, index) by ``PipelineDataset``,
+  so a resumed run's fresh workers produce what the uninterrupted run's
+  long-lived ones did (see ``easymae.datasets.samplers``).
 
 Both are registered under mmengine's names in the ``easymae`` scope, so
 existing ``train_cfg`` dicts pick them up.
