@@ -4,6 +4,7 @@ previous checkpoint intact and loadable; max_keep_ckpts is honoured; an
 unwritable work dir fails at start with its name."""
 import os
 import os.path as osp
+import shutil
 import signal
 import subprocess
 import sys
@@ -94,14 +95,14 @@ def test_failed_write_midway_is_a_clear_error_and_keeps_old(tmp_path):
     assert not [n for n in os.listdir(tmp_path) if n.endswith('.tmp')]
 
 
-def _runner(tmp_path, work_dir, **options):
+def _runner(tmp_path, work_dir, max_iters=5, resume=None, **options):
     extra = "train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', " \
-            "max_iters=5)\n"
+            f"max_iters={max_iters})\n"
     cfg = load_config(write_config(tmp_path, ckpt_interval=1,
                                    ckpt_by_epoch=False, max_keep=2,
                                    extra=extra),
                       dict(experiment_name=uuid.uuid4().hex, **options))
-    return build_runner(cfg, work_dir=str(work_dir))
+    return build_runner(cfg, work_dir=str(work_dir), resume=resume)
 
 
 @pytest.mark.slow
@@ -117,6 +118,32 @@ def test_max_keep_ckpts_and_stale_temporaries(tmp_path):
     with open(work / 'last_checkpoint') as f:
         assert f.read() == str(work / 'iter_5.pth')
     assert load_state(work / 'iter_5.pth')['meta']['iter'] == 5
+
+
+@pytest.mark.slow
+def test_checkpoint_left_by_an_interrupted_cleanup_is_removed(tmp_path):
+    work = tmp_path / 'work'
+    _runner(tmp_path, work, max_iters=3).train()
+    assert sorted(n for n in os.listdir(work) if n.endswith('.pth')) == \
+        ['iter_2.pth', 'iter_3.pth']
+    # a run killed after writing iter_3.pth but before deleting iter_1.pth:
+    # the saved list of kept checkpoints ([2, 3]) no longer names iter_1
+    shutil.copy(work / 'iter_2.pth', work / 'iter_1.pth')
+    assert load_state(work / 'iter_3.pth')['message_hub']['runtime_info'][
+        'keep_ckpt_ids'] == [2, 3]
+    # not this hook's checkpoints: other names, kept whatever their number
+    (work / 'best_loss_iter_1.pth').write_bytes(b'a best checkpoint')
+    (work / 'iter_1.pth.bak').write_bytes(b'a copy the user made')
+    runner = _runner(tmp_path, work, max_iters=5, resume=True)
+    runner.train()
+    names = sorted(os.listdir(work))
+    assert [n for n in names if n.startswith('iter_')] == \
+        ['iter_1.pth.bak', 'iter_4.pth', 'iter_5.pth']
+    assert 'best_loss_iter_1.pth' in names
+    logs = [osp.join(d, f) for d, _, fs in os.walk(work) for f in fs
+            if f.endswith('.log')]
+    text = ''.join(open(p).read() for p in logs)
+    assert "removed 'iter_1.pth'" in text
 
 
 @pytest.mark.skipif(os.geteuid() == 0 and sys.platform != 'win32',

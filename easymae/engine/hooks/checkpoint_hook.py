@@ -1,5 +1,6 @@
 """mmengine's CheckpointHook, writing plain, atomic checkpoints."""
 import os.path as osp
+import re
 import shutil
 
 from mmengine.dist import is_main_process
@@ -20,7 +21,10 @@ class CheckpointHook(_MMEngineCheckpointHook):
     Differences: files are written atomically (``atomic_local`` backend),
     ``last_checkpoint`` included, and with ``max_keep_ckpts`` the oldest
     checkpoint is deleted only *after* the new one is complete (mmengine
-    deletes first, so a kill during the save could leave no checkpoint);
+    deletes first, so a kill during the save could leave no checkpoint).
+    What is deleted is found on disk, by the file name pattern, not from
+    the list kept in memory: a checkpoint left behind by a run killed
+    between saving and deleting is removed at the next save;
     the message hub is stored as plain values and the RNG states are added,
     so checkpoints load with ``torch.load(weights_only=True)`` and a resumed
     run continues the random streams where the interrupted one stopped.
@@ -80,6 +84,40 @@ class CheckpointHook(_MMEngineCheckpointHook):
             set_rng_state(runner.pending_rng_state)
             runner.pending_rng_state = None
 
+    def _step_pattern(self):
+        """``filename_tmpl`` as a regex whose one group is the step; None
+        when the template is not one number between fixed text."""
+        fields = re.findall(r'\{[^{}]*\}', self.filename_tmpl)
+        if len(fields) != 1:
+            return None
+        before, after = self.filename_tmpl.split(fields[0])
+        return re.compile(f'^{re.escape(before)}(\\d+){re.escape(after)}$')
+
+    def _remove_old_checkpoints(self, runner, step, expected=None) -> None:
+        """Keep the newest ``max_keep_ckpts`` checkpoints up to ``step``
+        that are in the folder; later steps (from an earlier, longer run
+        in the same folder) are left alone, they are not older."""
+        pattern = self._step_pattern()
+        if pattern is None:
+            return
+        found = {}
+        for name in self.file_backend.list_dir_or_file(
+                self.out_dir, list_dir=True, list_file=True):
+            match = pattern.match(name)
+            if match and int(match.group(1)) <= step:
+                found[int(match.group(1))] = name
+        for old in sorted(found)[:-self.max_keep_ckpts]:
+            path = self.file_backend.join_path(self.out_dir, found[old])
+            if self.file_backend.isfile(path):
+                self.file_backend.remove(path)
+            elif self.file_backend.isdir(path):
+                self.file_backend.rmtree(path)
+            if old != expected:
+                runner.logger.info(
+                    f'removed {found[old]!r} from {self.out_dir}: older than '
+                    f'the newest max_keep_ckpts={self.max_keep_ckpts} (left '
+                    'by an earlier, interrupted clean-up)')
+
     def _save_checkpoint_with_step(self, runner, step, meta):
         outdated = None
         if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and
@@ -105,10 +143,5 @@ class CheckpointHook(_MMEngineCheckpointHook):
         # the new checkpoint is complete: point at it, then drop the oldest
         atomic_write_bytes(self.last_ckpt.encode(),
                            osp.join(runner.work_dir, 'last_checkpoint'))
-        if outdated is not None:
-            path = self.file_backend.join_path(
-                self.out_dir, self.filename_tmpl.format(outdated))
-            if self.file_backend.isfile(path):
-                self.file_backend.remove(path)
-            elif self.file_backend.isdir(path):
-                self.file_backend.rmtree(path)
+        if self.max_keep_ckpts > 0:
+            self._remove_old_checkpoints(runner, step, outdated)
