@@ -1,13 +1,26 @@
-"""Turning a config file plus command-line choices into a runner."""
+"""Turning a config file plus command-line choices into a runner, and the
+strict weight loading and one-line errors the tools share."""
 import os.path as osp
+import sys
 import warnings
-from typing import Optional
+from typing import Callable, Optional
 
 from mmengine.config import Config, DictAction  # noqa: F401 (re-export)
+from mmengine.model import is_model_wrapper
 
 import easymae  # noqa: F401 (registers every component)
 from easymae.config_check import check_config_in_scope, schedule_warnings
+from easymae.fileio import (CheckpointConfigError, CheckpointFormatError,
+                            CheckpointKindError, CheckpointMismatchError,
+                            LoadReport, UnsafeCheckpointError,
+                            load_checkpoint_into)
 from easymae.registry import RUNNERS
+
+# what a tool reports as one line naming the file, not as a traceback
+CHECKPOINT_ERRORS = (UnsafeCheckpointError, CheckpointFormatError,
+                     CheckpointMismatchError, CheckpointKindError,
+                     CheckpointConfigError, FileNotFoundError,
+                     IsADirectoryError)
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
@@ -63,3 +76,23 @@ def build_runner(cfg: Config, work_dir: Optional[str] = None,
         for warning in schedule_warnings(cfg):
             warnings.warn(f'config: {warning}', stacklevel=2)
     return RUNNERS.build(cfg)
+
+
+def load_model_weights(model, path: str) -> LoadReport:
+    """A checkpoint of this very model into ``model`` (or the model a
+    wrapper holds): read safely, loaded key for key, every missing,
+    unexpected or reshaped key an error naming the file."""
+    target = model.module if is_model_wrapper(model) else model
+    _, report = load_checkpoint_into(target, path)
+    return report
+
+
+def run_tool(main: Callable, argv=None) -> int:
+    """Run a tool's ``main``; a bad checkpoint or config becomes one
+    ``error: ...`` line on stderr and exit status 1."""
+    try:
+        main(argv)
+    except CHECKPOINT_ERRORS as e:
+        print(f'error: {type(e).__name__}: {e}', file=sys.stderr)
+        return 1
+    return 0

@@ -36,7 +36,8 @@ def _child(name, parent, locations):
 # Runner pieces
 RUNNERS = _child('runner', MMENGINE_RUNNERS, ['easymae.engine'])
 LOOPS = _child('loop', MMENGINE_LOOPS, ['easymae.engine'])
-HOOKS = _child('hook', MMENGINE_HOOKS, ['easymae.engine.hooks'])
+HOOKS = _child('hook', MMENGINE_HOOKS,
+               ['easymae.engine.hooks', 'easymae.evaluation'])
 LOG_PROCESSORS = _child('log processor', MMENGINE_LOG_PROCESSORS,
                         ['easymae.engine'])
 
@@ -56,8 +57,14 @@ DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS,
 MODELS = _child('model', MMENGINE_MODELS, ['easymae.models'])
 MODEL_WRAPPERS = _child('model_wrapper', MMENGINE_MODEL_WRAPPERS,
                         ['easymae.engine'])
+# `Pretrained` (strict, converting) is hub's: models name it in init_cfg
+# without importing hub, which sits above them.
 WEIGHT_INITIALIZERS = _child('weight initializer',
-                             MMENGINE_WEIGHT_INITIALIZERS, ['easymae.models'])
+                             MMENGINE_WEIGHT_INITIALIZERS, ['easymae.hub'])
+# Functions the runner loads `load_from` with ('load_from') and resolves zoo
+# names / URLs with ('resolve'): hub provides them, the engine looks them up.
+CHECKPOINT_LOADERS = Registry('checkpoint loader', scope=SCOPE,
+                              locations=['easymae.hub'])
 
 # Optimisation
 OPTIMIZERS = _child('optimizer', MMENGINE_OPTIMIZERS, ['easymae.engine'])

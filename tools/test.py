@@ -7,7 +7,7 @@
 The checkpoint (one written by tools/train.py) is loaded with
 ``weights_only=True`` and *strictly*: a checkpoint of another model is an
 error listing the missing and unexpected keys, never a silent evaluation of
-random weights.
+random weights. Such errors are one ``error: ...`` line and exit status 1.
 """
 import argparse
 import json
@@ -16,10 +16,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import torch  # noqa: E402
-from mmengine.model import is_model_wrapper  # noqa: E402
-
-from easymae.apis import DictAction, build_runner, load_config  # noqa: E402
+from easymae.apis import (DictAction, build_runner, load_config,  # noqa
+                          load_model_weights, run_tool)
 
 
 def parse_args(argv=None):
@@ -38,38 +36,10 @@ def parse_args(argv=None):
     return args
 
 
-def load_model_weights(model: torch.nn.Module, path: str) -> None:
-    """Strict, code-free loading of a training checkpoint into ``model``."""
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f'checkpoint not found: {path!r}')
-    ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict):
-        raise ValueError(f'{path}: not a state dict or a checkpoint with '
-                         "'state_dict'")
-    state = {k[len('module.'):] if k.startswith('module.') else k: v
-             for k, v in state.items()}
-    target = model.module if is_model_wrapper(model) else model
-    own = target.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    mismatched = sorted(k for k in set(own) & set(state)
-                        if own[k].shape != state[k].shape)
-    if missing or unexpected or mismatched:
-        def show(keys):
-            return ', '.join(keys[:10]) + (f' ... ({len(keys)})'
-                                           if len(keys) > 10 else '')
-        raise ValueError(
-            f'{path} does not fit the model of this config: '
-            f'missing keys [{show(missing)}], unexpected keys '
-            f'[{show(unexpected)}], shape mismatches [' + show(
-                [f'{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}'
-                 for k in mismatched]) + ']')
-    target.load_state_dict(state, strict=True)
-
-
 def main(argv=None):
     args = parse_args(argv)
+    if not os.path.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {args.checkpoint!r}')
     cfg = load_config(args.config, args.cfg_options)
     if not cfg.get('test_dataloader') or not cfg.get('test_evaluator'):
         raise ValueError(f'{args.config} has no test_dataloader / '
@@ -91,4 +61,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -21,6 +21,7 @@ import torch  # noqa: E402
 
 from easymae.analysis import (load_image_files,  # noqa: E402
                               load_model_from_checkpoint)
+from easymae.apis import run_tool  # noqa: E402
 from easymae.models import MAE  # noqa: E402
 from easymae.visualization import make_grid, reconstruct  # noqa: E402
 
@@ -53,4 +54,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

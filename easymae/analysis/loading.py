@@ -9,30 +9,39 @@ from mmengine.config import Config
 
 from easymae.datasets.transforms import read_image
 from easymae.datasets.transforms.processing import resize
+from easymae.fileio.checkpoint_config import (CheckpointConfigError,
+                                              read_checkpoint_config)
+from easymae.fileio.safe_load import load_file
+from easymae.fileio.state_dict import (describe_checkpoint,
+                                       load_state_dict_strict, state_dict_of)
 from easymae.registry import MODELS
 
 
 def load_model_from_checkpoint(path: str, config: Optional[str] = None):
-    """Build the model a checkpoint was trained with (config stored in its
-    meta, or given) and load its weights strictly."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'checkpoint not found: {path!r}')
-    ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    """Build the model a checkpoint was trained with and load its weights
+    strictly. The config is the given file, else the one stored in the
+    checkpoint, read as data (never executed; see
+    ``easymae.fileio.checkpoint_config``)."""
+    ckpt = load_file(path)
     if config:
         cfg = Config.fromfile(config)
-    elif 'cfg' in ckpt.get('meta', {}):
-        cfg = Config.fromstring(ckpt['meta']['cfg'], file_format='.py')
     else:
-        raise ValueError(f'{path} stores no config; pass one explicitly')
+        meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
+        cfg = Config(read_checkpoint_config(meta, path))
+    if 'model' not in cfg:
+        raise CheckpointConfigError(
+            f'{config or path}: the config has no model')
     model_cfg = cfg.model.to_dict() if hasattr(cfg.model, 'to_dict') \
         else dict(cfg.model)
     # the weights come from the checkpoint: skip any pretrained init
-    model_cfg['backbone'] = dict(model_cfg['backbone'], init_cfg=None)
+    if isinstance(model_cfg.get('backbone'), dict):
+        model_cfg['backbone'] = dict(model_cfg['backbone'], init_cfg=None)
     if isinstance(model_cfg.get('teacher'), dict):
         model_cfg['teacher'] = dict(model_cfg['teacher'], init_cfg=None)
-    import easymae  # noqa: F401 (registers components)
     model = MODELS.build(model_cfg)
-    model.load_state_dict(ckpt.get('state_dict', ckpt), strict=True)
+    state, _ = state_dict_of(ckpt, path)
+    load_state_dict_strict(model, state, path,
+                           kind=describe_checkpoint(ckpt))
     return model.eval()
 
 

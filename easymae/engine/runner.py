@@ -3,7 +3,11 @@
 * CPU-only distributed runs: gloo process group, DDP without device ids.
 * Learning-rate scaling by the *effective* batch (GPUs x batch x
   accumulation), and the effective batch and resulting lr logged at start.
-* Checkpoints that load with ``weights_only=True`` (see ``CheckpointHook``).
+* Checkpoints that load with ``weights_only=True`` (see ``CheckpointHook``),
+  and every load through easymae's safe, strict loader: ``load_from`` via
+  hub's converting loader (found in ``CHECKPOINT_LOADERS``), ``--resume``
+  key for key, refusing files that are not training checkpoints. The config
+  is stored in checkpoints as JSON data, never as Python text.
 * The work dir is checked for writability before anything is built, so an
   unwritable or missing mount fails at once, naming the folder.
 * Resuming with an optimizer that no longer fits the checkpoint's state
@@ -13,14 +17,23 @@
 * ``compile = True`` (or a dict of ``torch.compile`` options) compiles the
   model's training forward, not mmengine's whole ``train_step``.
 """
+import os.path as osp
+
 import torch
+from mmengine.device import get_device
 from mmengine.dist import is_distributed
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.runner import Runner
 
 from easymae.config_check import ConfigError, compile_problems
-from easymae.registry import RUNNERS
+from easymae.fileio.checkpoint_config import config_to_json
+from easymae.fileio.safe_load import load_file
+from easymae.fileio.state_dict import (CheckpointKindError,
+                                       describe_checkpoint,
+                                       is_training_checkpoint,
+                                       load_state_dict_strict, state_dict_of)
+from easymae.registry import CHECKPOINT_LOADERS, RUNNERS
 from .checkpoint_io import check_writable_dir
 from .dist import init_distributed
 
@@ -74,19 +87,83 @@ class EasyRunner(Runner):
             f'({options}); the first iterations are slow while '
             'it compiles')
 
-    def resume(self, filename, *args, **kwargs):
+    # ------------------------------------------- checkpoints in and out
+    # mmengine's load_checkpoint / resume call torch.load without
+    # weights_only (so TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 would unpickle
+    # code), load tolerantly, and execute config text found in the meta.
+    # Every load of the runner comes through here instead.
+    def _local_checkpoint(self, filename) -> str:
+        if osp.isfile(str(filename)):
+            return str(filename)
+        # a zoo name or URL: hub resolves it (registered, so no import)
+        return CHECKPOINT_LOADERS.get('resolve')(filename)
+
+    def load_checkpoint(self, filename, map_location='cpu', strict=False,
+                        revise_keys=None):
+        """Load ``filename`` into the model, never tolerantly: for
+        ``load_from``, hub's converting strict loader; for a resume, the
+        whole model, key for key. ``strict``/``revise_keys`` are ignored
+        (always strict; a ``module.`` prefix is removed)."""
+        preloaded = getattr(self, '_resume_checkpoint', None)
+        if preloaded is not None and preloaded[0] == filename:
+            path, checkpoint = preloaded
+        else:
+            path = self._local_checkpoint(filename)
+            checkpoint = load_file(path, map_location=map_location)
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(self.model) \
+            else self.model
+        if preloaded is not None:
+            state, _ = state_dict_of(checkpoint, path)
+            load_state_dict_strict(model, state, path,
+                                   kind=describe_checkpoint(checkpoint),
+                                   logger=self.logger)
+        else:
+            CHECKPOINT_LOADERS.get('load_from')(model, checkpoint, path,
+                                                logger=self.logger)
+        self._has_loaded = True
+        return checkpoint
+
+    def resume(self, filename, resume_optimizer=True,
+               resume_param_scheduler=True, map_location='default'):
+        path = self._local_checkpoint(filename)
+        device = get_device() if map_location == 'default' else map_location
+        checkpoint = load_file(path, map_location=device)
+        if not is_training_checkpoint(checkpoint):
+            raise CheckpointKindError(
+                f'cannot resume from {path}: it is '
+                f'{describe_checkpoint(checkpoint)}, not a training '
+                'checkpoint (--resume needs the meta with epoch and iter, '
+                'the message hub and the optimizer state that training '
+                'writes). To start a new run from its weights, use '
+                f'load_from={path!r} or a Pretrained init_cfg')
+        # mmengine would execute a 'config' text found here (gpu_ids check)
+        if isinstance(checkpoint['meta'].pop('config', None), str):
+            self.logger.warning(f'{path}: meta["config"] (Python text) is '
+                                'ignored; checkpoint text is never run')
+        self._resume_checkpoint = (path, checkpoint)
         try:
-            return super().resume(filename, *args, **kwargs)
+            return super().resume(path, resume_optimizer,
+                                  resume_param_scheduler, device)
         except ValueError as err:
             if 'parameter group' not in str(err):
                 raise
             raise ValueError(
-                f'cannot resume from {filename}: its optimizer state does not '
+                f'cannot resume from {path}: its optimizer state does not '
                 f'fit the optimizer this config builds ({err}). The '
                 'optimizer, its paramwise_cfg or its constructor changed '
                 'since the checkpoint was written; resume with the config '
                 'saved beside the checkpoint, or start a new run from its '
                 'weights with load_from') from err
+        finally:
+            self._resume_checkpoint = None
+
+    def call_hook(self, fn_name: str, **kwargs) -> None:
+        if fn_name == 'before_save_checkpoint':
+            # mmengine stores the config as Python text, which reading back
+            # would execute: store it as plain JSON data instead
+            kwargs['checkpoint']['meta']['cfg'] = config_to_json(self.cfg)
+        super().call_hook(fn_name, **kwargs)
 
     def setup_env(self, env_cfg: dict) -> None:
         # mmengine's pytorch launcher calls torch.cuda.set_device: start the

@@ -1,7 +1,8 @@
 """Model zoo and checkpoint hub: download, verify, cache, convert, load.
 
 Checkpoints from outside are never unpickled with code execution: they load
-with ``torch.load(weights_only=True)`` or from safetensors.
+with ``torch.load(weights_only=True)`` or from safetensors, and go into a
+model through the one strict loader of ``easymae.fileio.state_dict``.
 """
 from easymae.fileio.download import (DownloadError,  # noqa: F401
                                      HashMismatchError, OfflineError,
@@ -12,6 +13,7 @@ from .convert import (Conversion, ConversionError, check_complete,  # noqa
                       to_easymae, to_timm)
 from .layouts import LAYOUTS, UnknownLayoutError, detect_layout  # noqa
 from .pretrained import (CheckpointMismatchError, PretrainedInit,  # noqa
+                         load_backbone_state, load_model_checkpoint,
                          load_pretrained_backbone)
 from .resolve import (load_checkpoint, resolve_checkpoint,  # noqa: F401
                       resolve_load_from)

@@ -11,10 +11,13 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
+from easymae.fileio.safe_load import CheckpointFormatError
+from easymae.fileio.state_dict import (CheckpointMismatchError,
+                                       state_dict_of, summarise)
 from .layouts import LAYOUTS, RENAMERS, TIMM_VIT_KEY, detect_layout
 
 
-class ConversionError(ValueError):
+class ConversionError(CheckpointMismatchError):
     """The checkpoint cannot be turned into a ViT encoder state dict."""
 
 
@@ -41,34 +44,16 @@ class Conversion:
 
 
 def _summarise(keys: List[str], limit: int = 6) -> str:
-    keys = sorted(keys)
-    more = f' ... (+{len(keys) - limit} more)' if len(keys) > limit else ''
-    return ', '.join(keys[:limit]) + more
+    return summarise(keys, limit)
 
 
 def unwrap(checkpoint, source: str = 'checkpoint'
            ) -> Tuple[Dict[str, torch.Tensor], Optional[str]]:
     """The state dict inside a checkpoint object, and where it was found."""
-    if not isinstance(checkpoint, dict):
-        raise ConversionError(f'{source}: expected a dict of tensors, got '
-                              f'{type(checkpoint).__name__}')
-    container = None
-    for name in ('state_dict', 'model', 'module'):
-        inner = checkpoint.get(name)
-        if isinstance(inner, dict) and any(
-                isinstance(v, torch.Tensor) for v in inner.values()):
-            checkpoint, container = inner, name
-            break
-    tensors = {k: v for k, v in checkpoint.items()
-               if isinstance(v, torch.Tensor)}
-    if not tensors:
-        raise ConversionError(
-            f'{source}: no tensors found (top-level keys: '
-            f'{_summarise([str(k) for k in checkpoint])})')
-    # DataParallel / DDP wrappers
-    if all(k.startswith('module.') for k in tensors):
-        tensors = {k[len('module.'):]: v for k, v in tensors.items()}
-    return tensors, container
+    try:
+        return state_dict_of(checkpoint, source)
+    except CheckpointFormatError as e:
+        raise ConversionError(str(e)) from None
 
 
 def to_timm(checkpoint, layout: str = 'auto', prefix: Optional[str] = None,

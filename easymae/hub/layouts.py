@@ -23,6 +23,8 @@ unchanged (after the prefix is removed) so the strict loader reports them.
 import re
 from typing import Callable, Dict, Iterable, Optional
 
+from easymae.fileio.state_dict import CheckpointMismatchError
+
 LAYOUTS = ('easymae', 'mae-official', 'easycv', 'mmpretrain', 'timm')
 
 # Official MAE decoder and its mask token: pretraining only.
@@ -36,8 +38,9 @@ TIMM_VIT_KEY = re.compile(
     r'|norm\.(weight|bias)|fc_norm\.(weight|bias)|head\.(weight|bias))$')
 
 
-class UnknownLayoutError(ValueError):
-    """The checkpoint's keys match none of the known layouts."""
+class UnknownLayoutError(CheckpointMismatchError):
+    """The checkpoint's keys match none of the known layouts (a
+    ``CheckpointMismatchError``, so callers catch one type)."""
 
 
 def _strip(key: str, prefix: str) -> Optional[str]:

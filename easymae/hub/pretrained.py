@@ -10,7 +10,10 @@ checkpoint -- never a warning that leaves a randomly initialised backbone.
 Position tables are resized (bicubic) when the patch grid differs.
 
 ``Pretrained`` is the weight initializer configs name:
-``init_cfg=dict(type='Pretrained', checkpoint=PATH|URL|ZOO_NAME)``.
+``init_cfg=dict(type='Pretrained', checkpoint=PATH|URL|ZOO_NAME)``. The
+runner's ``load_from`` goes through ``load_model_checkpoint``, registered in
+``CHECKPOINT_LOADERS`` (the engine finds it there without importing hub).
+Both use the one strict loader of ``easymae.fileio.state_dict``.
 """
 from typing import Dict, List, Optional
 
@@ -18,21 +21,21 @@ import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 
-from easymae.models.utils.pos_embed import resize_pos_embed
-from easymae.registry import WEIGHT_INITIALIZERS
-from .convert import Conversion, _summarise, to_timm
-from .resolve import resolve_checkpoint
 from easymae.fileio.safe_load import load_file
+from easymae.fileio.state_dict import (CheckpointMismatchError,  # noqa: F401
+                                       describe_checkpoint,
+                                       load_state_dict_strict, state_dict_of)
+from easymae.models.utils.pos_embed import resize_pos_embed
+from easymae.registry import CHECKPOINT_LOADERS, WEIGHT_INITIALIZERS
+from .convert import Conversion, _summarise, to_timm
+from .layouts import UnknownLayoutError, detect_layout
+from .resolve import resolve_checkpoint
 
 # Present in a backbone's state dict but absent from a pretrain checkpoint:
 # created fresh, as fb/mae's finetune does.
 MAY_BE_MISSING = ('fc_norm.',)
 # In a checkpoint but not wanted by the backbone: dropped with a log line.
 MAY_BE_DROPPED = ('head.', 'norm.', 'fc_norm.')
-
-
-class CheckpointMismatchError(ValueError):
-    """The checkpoint does not fit the backbone (keys or shapes)."""
 
 
 def _adapt_pos_embed(state: Dict[str, torch.Tensor], module: nn.Module,
@@ -58,60 +61,110 @@ def load_pretrained_backbone(module: nn.Module, checkpoint: str,
     ViT ``module`` strictly against the expected set. Returns the
     conversion (its ``report()`` is also logged)."""
     path = resolve_checkpoint(checkpoint)
-    conv = to_timm(load_file(path, map_location), layout=layout,
-                   prefix=prefix, source=path)
+    return load_backbone_state(module, load_file(path, map_location), path,
+                               prefix, layout, logger)
+
+
+def _diagnose(state, expected) -> List[str]:
+    """Width and depth differences, said before the key lists."""
+    problems = []
+    depth = [len({k.split('.')[1] for k in keys if k.startswith('blocks.')})
+             for keys in (state, expected)]
+    if 'cls_token' in state and 'cls_token' in expected and \
+            state['cls_token'].shape[-1] != expected['cls_token'].shape[-1]:
+        problems.append(f"embedding width: checkpoint "
+                        f"{state['cls_token'].shape[-1]}, model "
+                        f"{expected['cls_token'].shape[-1]}")
+    if depth[0] != depth[1]:
+        problems.append(f'depth: checkpoint has {depth[0]} blocks, '
+                        f'model has {depth[1]}')
+    return problems
+
+
+def load_backbone_state(module: nn.Module, checkpoint, source: str,
+                        prefix: Optional[str] = None, layout: str = 'auto',
+                        logger='current') -> Conversion:
+    """The loaded ``checkpoint`` object converted to timm names and loaded
+    into the ViT ``module`` by the fileio strict loader, with the encoder's
+    expected-missing rule (``MAY_BE_MISSING`` / ``MAY_BE_DROPPED``)."""
+    conv = to_timm(checkpoint, layout=layout, prefix=prefix, source=source)
     state = dict(conv.state_dict)
-    expected = module.state_dict()
     notes: List[str] = []
     _adapt_pos_embed(state, module, notes)
-
-    dropped = [k for k in state if k not in expected
-               and k.startswith(MAY_BE_DROPPED)]
-    for key in dropped:
+    report = load_state_dict_strict(
+        module, state, source, MAY_BE_MISSING, MAY_BE_DROPPED,
+        kind=describe_checkpoint(checkpoint, conv.layout),
+        hints=_diagnose(state, module.state_dict()), log=False)
+    for key in report.dropped:
         conv.dropped[key] = 'not part of this backbone'
-        del state[key]
-    missing = [k for k in expected if k not in state]
-    fresh = [k for k in missing if k.startswith(MAY_BE_MISSING)]
-    missing = [k for k in missing if k not in fresh]
-    unexpected = [k for k in state if k not in expected]
-    shapes = [f'{k}: checkpoint {tuple(v.shape)} vs model '
-              f'{tuple(expected[k].shape)}' for k, v in state.items()
-              if k in expected and v.shape != expected[k].shape]
-    if missing or unexpected or shapes:
-        problems = []
-        depth = [len({k.split('.')[1] for k in keys if k.startswith(
-            'blocks.')}) for keys in (state, expected)]
-        if 'cls_token' in state and 'cls_token' in expected and \
-                state['cls_token'].shape[-1] != expected['cls_token'].shape[-1]:
-            problems.append(f"embedding width: checkpoint "
-                            f"{state['cls_token'].shape[-1]}, model "
-                            f"{expected['cls_token'].shape[-1]}")
-        if depth[0] != depth[1]:
-            problems.append(f'depth: checkpoint has {depth[0]} blocks, '
-                            f'model has {depth[1]}')
-        if shapes:
-            problems.append('shape mismatch: ' + '; '.join(shapes[:10]) +
-                            (f' ... (+{len(shapes) - 10} more)'
-                             if len(shapes) > 10 else ''))
-        if missing:
-            problems.append(f'missing keys: {_summarise(missing, 12)}')
-        if unexpected:
-            problems.append(f'unexpected keys: {_summarise(unexpected, 12)}')
-        raise CheckpointMismatchError(
-            f'checkpoint {path} (layout {conv.layout}) does not fit '
-            f'{type(module).__name__}: ' + ' | '.join(problems))
-    result = module.load_state_dict(state, strict=False)
-    assert sorted(result.missing_keys) == sorted(fresh), result
-    assert not result.unexpected_keys, result
-    report = conv.report()
+    text = conv.report()
     for note in notes:
-        report += f'\n  {note}'
-    if fresh:
-        report += f'\n  initialised fresh (not in the checkpoint): ' \
-                  f'{_summarise(fresh)}'
+        text += f'\n  {note}'
+    if report.fresh:
+        text += f'\n  initialised fresh (not in the checkpoint): ' \
+                f'{_summarise(report.fresh)}'
     print_log(f'loaded pretrained weights into {type(module).__name__}: '
-              f'{report}', logger=logger)
+              f'{report.loaded} tensors; {text}', logger=logger)
     return conv
+
+
+def _vit_of(model: nn.Module) -> Optional[nn.Module]:
+    """The ViT encoder a foreign-layout file can fill: the model itself or
+    its ``backbone``."""
+    for candidate in (model, getattr(model, 'backbone', None)):
+        if isinstance(candidate, nn.Module) and \
+                'patch_embed.proj.weight' in candidate.state_dict():
+            return candidate
+    return None
+
+
+@CHECKPOINT_LOADERS.register_module(name='load_from')
+def load_model_checkpoint(model: nn.Module, checkpoint, source: str,
+                          logger='current') -> None:
+    """``load_from``: never a silent start from random weights.
+
+    A checkpoint in easymae's layout (a whole model of ours) loads strictly
+    into the whole model. An encoder in another layout (official MAE, timm,
+    EasyCV, mmpretrain) is converted into the model's ViT backbone under the
+    encoder's expected-missing rule; the rest of the model keeps its
+    initialisation, which the log says. Anything else is refused.
+    """
+    state, container = state_dict_of(checkpoint, source)
+    try:
+        layout = detect_layout(state, container, source)
+    except UnknownLayoutError:
+        layout = None
+    vit = _vit_of(model)
+    if layout not in (None, 'easymae') and vit is not None:
+        load_backbone_state(vit, checkpoint, source, layout=layout,
+                            logger=logger)
+        if vit is not model:
+            rest = sorted({k.split('.')[0] + '.*' for k in model.state_dict()
+                           if not k.startswith('backbone.')})
+            print_log(f'load_from {source}: a {layout} encoder, loaded into '
+                      f'{type(model).__name__}.backbone; '
+                      f'{", ".join(rest) or "nothing else"} keep their '
+                      'initialisation', logger=logger)
+        return
+    hint = ()
+    if layout == 'easymae' and vit is not None and vit is not model:
+        hint = ("to take only its encoder, set model.backbone.init_cfg="
+                f"dict(type='Pretrained', checkpoint={source!r}) instead of "
+                'load_from',)
+    kind = describe_checkpoint(checkpoint, layout)
+    try:
+        load_state_dict_strict(model, state, source, kind=kind,
+                               logger=logger)
+    except CheckpointMismatchError as e:
+        if not hint:
+            raise
+        raise CheckpointMismatchError(f'{e} Hint: {hint[0]}.') from None
+
+
+@CHECKPOINT_LOADERS.register_module(name='resolve')
+def resolve_for_runner(name: str) -> str:
+    """A zoo name or URL given to the runner as ``load_from`` / resume."""
+    return resolve_checkpoint(name)
 
 
 @WEIGHT_INITIALIZERS.register_module(name='Pretrained', force=True)

@@ -6,33 +6,38 @@ are saved as safetensors (and optionally ``.pth``) named torch-hub style,
 """
 import os
 import os.path as osp
+import warnings
 from typing import Optional
 
-import torch
-
-from .convert import check_complete, to_timm
+from easymae.fileio.checkpoint_config import (CheckpointConfigError,
+                                              read_checkpoint_config)
 from easymae.fileio.download import file_hash
 from easymae.fileio.safe_load import load_file
+from easymae.fileio.state_dict import state_dict_of
+from .convert import check_complete, to_timm
 from .save import save_weights
 
 
-def _training_facts(meta: dict) -> dict:
+def _training_facts(meta: dict, source: str) -> dict:
     """epochs, norm_pix and the backbone config, from an easymae
-    checkpoint's meta (the config is stored there as text)."""
+    checkpoint's meta. The stored config is read as data, never executed;
+    one that is code rather than data leaves the facts unknown (warned)."""
     facts = dict(epochs=meta.get('epoch'), norm_pix=None, model=None)
-    text = meta.get('cfg')
-    if isinstance(text, str):
-        try:
-            from mmengine.config import Config
-            cfg = Config.fromstring(text, '.py')
-            model = cfg.get('model', {})
-            facts['norm_pix'] = model.get('head', {}).get('norm_pix')
-            backbone = model.get('backbone')
-            if backbone is not None:
-                facts['model'] = backbone.to_dict() if hasattr(
-                    backbone, 'to_dict') else dict(backbone)
-        except Exception:  # an unparsable config leaves the facts unknown
-            pass
+    if meta.get('cfg') is None:
+        return facts
+    try:
+        cfg = read_checkpoint_config(meta, source)
+    except CheckpointConfigError as e:
+        warnings.warn(f'{e}; norm_pix and model are left unknown in the '
+                      'zoo entry', stacklevel=2)
+        return facts
+    model = cfg.get('model') or {}
+    if isinstance(model, dict):
+        head = model.get('head')
+        if isinstance(head, dict):
+            facts['norm_pix'] = head.get('norm_pix')
+        if isinstance(model.get('backbone'), dict):
+            facts['model'] = dict(model['backbone'])
     return facts
 
 
@@ -49,13 +54,11 @@ def publish(ckpt: str, out_dir: str, name: Optional[str] = None,
         weights, layout = dict(conv.state_dict), 'timm'
         holds_decoder = False
     else:
-        state = raw.get('state_dict', raw)
-        weights = {k: v for k, v in state.items()
-                   if isinstance(v, torch.Tensor)}
+        weights, _ = state_dict_of(raw, ckpt)
         layout = conv.layout
         holds_decoder = any('decoder' in k or 'mask_token' in k
                             for k in conv.dropped)
-    facts = _training_facts(meta)
+    facts = _training_facts(meta, ckpt)
     plain_meta = {k: v for k, v in meta.items()
                   if k in ('epoch', 'iter', 'seed', 'experiment_name',
                            'mmengine_version')}

@@ -27,6 +27,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from easymae.analysis import (attention_distance_and_entropy,  # noqa: E402
                               load_images, load_model_from_checkpoint)
+from easymae.apis import run_tool  # noqa: E402
 
 
 def box_plot(per_model, labels, ylabel, title, path):
@@ -106,4 +107,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

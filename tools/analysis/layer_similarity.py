@@ -25,6 +25,7 @@ import torch  # noqa: E402
 
 from easymae.analysis import (layer_features, linear_cka,  # noqa: E402
                               load_images, load_model_from_checkpoint)
+from easymae.apis import run_tool  # noqa: E402
 
 
 def features(model, source, num_images):
@@ -74,4 +75,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

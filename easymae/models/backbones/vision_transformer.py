@@ -16,10 +16,11 @@ from typing import Optional, Sequence
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
+from mmengine.registry import DefaultScope
 from timm.layers import PatchEmbed
 from timm.models.vision_transformer import Block
 
-from easymae.registry import MODELS
+from easymae.registry import MODELS, SCOPE
 from ..utils.attention import check_fused_attn, choose_attention_kernel
 from ..utils.pos_embed import get_2d_sincos_pos_embed
 
@@ -146,21 +147,14 @@ class VisionTransformer(BaseModule):
                 nn.init.zeros_(m.bias)
 
     def init_weights(self):
-        # Parameters are initialised at construction (as timm does); only a
-        # `Pretrained` init_cfg has anything left to do. It goes straight to
-        # easymae's strict converting loader, so it works without a default
-        # scope too (mmengine's own `Pretrained` would load tolerantly).
-        cfg = self.init_cfg
-        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
-            from easymae.hub.pretrained import load_pretrained_backbone
-            args = {k: v for k, v in cfg.items() if k != 'type'}
-            if 'checkpoint' not in args:
-                raise ValueError("VisionTransformer: init_cfg of type "
-                                 "'Pretrained' needs 'checkpoint'")
-            load_pretrained_backbone(self, **args)
-            self._is_init = True
-        elif cfg:
-            super().init_weights()
+        # Parameters are initialised at construction (as timm does); only an
+        # init_cfg (e.g. `Pretrained`) has anything left to do. It is built
+        # in the easymae scope, so the `Pretrained` that hub registers
+        # (strict, converting) answers even where no default scope is set;
+        # mmengine's own would load tolerantly and with full unpickling.
+        if self.init_cfg:
+            with DefaultScope.overwrite_default_scope(SCOPE):
+                super().init_weights()
 
     def _freeze_stages(self):
         if self.frozen_stages < 0:
