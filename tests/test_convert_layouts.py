@@ -1,7 +1,7 @@
 """Weight-key conversion: every layout -> easymae backbone, strictly.
 
-Foreign state dicts are built here from the layouts documented in
-REFERENCES.md §C (official MAE, timm, EasyCV, mmpretrain), with the inverse
+Foreign state dicts are built here from the published layouts (official
+MAE, timm, EasyCV, mmpretrain; see easymae/hub/layouts.py), with the inverse
 renaming written independently of easymae/hub/layouts.py.
 """
 import re

@@ -12,8 +12,9 @@ each cell of the page names what produced it. A step whose work dir already
 holds a finished run (``step.json`` written after a clean exit) is not run
 again: the script can be stopped and restarted, and steps can be added.
 
-Data: the CIFAR-10 dev archive of ``../shared/data`` (or $EASYMAE_SHARED_DATA)
-is unpacked once into ``--data-cache`` (10,000 train / 2,000 val JPEGs,
+Data: the CIFAR-10 dev archive of the shared data folder
+(``$EASYMAE_SHARED_DATA``, by default beside the checkout) is unpacked
+once into ``--data-cache`` (10,000 train / 2,000 val JPEGs,
 verified by count and archive checksum). ``--grid digits-smoke`` uses the
 embedded digits and a tiny ViT instead, for the test.
 """

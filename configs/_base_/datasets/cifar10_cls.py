@@ -1,4 +1,4 @@
-# CIFAR-10 JPEGs in class sub-folders (../shared/data's dev tar unpacked to
+# CIFAR-10 JPEGs in class sub-folders (the dev archive unpacked to
 # data/cifar10/: train/ and val/), 32x32, MAE-Lite's augmentation for small
 # ViTs: crop, flip, RandAugment rand-m10-mstd0.5-inc1, no random erasing
 # (add dict(type='RandomErasing', prob=0.25) for MAE's ViT-B recipe).

@@ -1,5 +1,6 @@
-# CIFAR-10 JPEGs in class sub-folders (e.g. ../shared/data's dev tar,
-# unpacked to data/cifar10/), 32x32, MAE augmentation.
+# CIFAR-10 JPEGs in class sub-folders (e.g. the dev archive
+# cifar10_dev_jpg.tar.gz unpacked to data/cifar10/), 32x32, MAE
+# augmentation.
 data_root = 'data/cifar10/'
 train_pipeline = [
     dict(type='LoadImage', backend='cv2'),

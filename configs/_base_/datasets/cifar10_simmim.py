@@ -1,5 +1,5 @@
-# CIFAR-10 JPEGs in class sub-folders (e.g. ../shared/data's dev tar,
-# unpacked to data/cifar10/), 32x32, SimMIM's crop scale and a 60% mask of
+# CIFAR-10 JPEGs in class sub-folders (e.g. the dev archive unpacked
+# to data/cifar10/), 32x32, SimMIM's crop scale and a 60% mask of
 # 8 px blocks on the 4 px patch grid.
 data_root = 'data/cifar10/'
 train_pipeline = [

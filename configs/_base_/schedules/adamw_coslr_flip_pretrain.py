@@ -1,4 +1,4 @@
-# FLIP's optimisation (REFERENCES.md B4): AdamW betas (0.9, 0.95), weight
+# FLIP's optimisation (facebookresearch/flip): AdamW betas (0.9, 0.95), weight
 # decay 0.2, none on biases and norms (1-D), position embeddings, the cls
 # token and the logit scale; linear warm-up, then cosine to 0, per
 # iteration. lr below is per 256 pairs; EasyRunner multiplies it by

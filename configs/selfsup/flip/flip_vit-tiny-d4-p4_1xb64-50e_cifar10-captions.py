@@ -4,7 +4,8 @@
 # zero-shot classification of the val images against the same templates
 # (top-1 / top-5 of ZeroShotAccuracy) every 10 epochs, and for any checkpoint
 # with tools/zero_shot.py CONFIG CKPT (runner.test()).
-# Default data: ../shared/data/cifar10/sample (25 train / 5 val per class).
+# Default data: cifar10/sample of the shared data folder beside the
+# checkout (25 train / 5 val per class).
 # For the 10k-image dev split, unpack cifar10_dev_jpg.tar.gz somewhere and
 #   --cfg-options train_dataloader.dataset.data_source.data_source.root=D/train
 #                 val_dataloader.dataset.data_source.root=D/val

@@ -1,7 +1,8 @@
 # FLIP end to end on real captioned photos, on the CPU in a minute or two:
-# the 80 COCO train2017 images x 5 captions of ../shared/data's
-# coco_captions_mini (COCO-captions json), 64 px crops in 8 px patches
-# (64 patches, half removed), one random caption of five per step.
+# the 80 COCO train2017 images x 5 captions of coco_captions_mini in the
+# shared data folder beside the checkout (COCO-captions json), 64 px crops
+# in 8 px patches (64 patches, half removed), one random caption of five
+# per step.
 # Too small to mean anything for accuracy; it exercises the whole path.
 #   python tools/train.py configs/selfsup/flip/\
 #       flip_vit-tiny-d4-p8_1xb16-30e_coco-captions-mini.py

@@ -1,4 +1,4 @@
-# MAE-Lite pretraining recipe for ViT-Tiny (REFERENCES.md §B5), at 32x32:
+# MAE-Lite pretraining recipe for ViT-Tiny (wangsr126/mae-lite), at 32x32:
 # mask 0.75, norm_pix, AdamW (0.9, 0.95), wd 0.05, base lr 1.5e-4 per 256,
 # 40 warm-up epochs, cosine to 0, RandomResizedCrop scale (0.08, 1).
 _base_ = [
