@@ -3,13 +3,18 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
+from flip_utils import REPO, tiny_flip_cfg
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
 import easymae  # noqa: F401
-from easymae.models.algorithms.flip import clip_loss, num_kept_patches
+from easymae.models.algorithms.flip import (
+    clip_logits,
+    clip_loss,
+    num_kept_patches,
+)
 from easymae.registry import MODELS
-from flip_utils import REPO, tiny_flip_cfg
 
 SOT, EOT = 49406, 49407
 
@@ -79,21 +84,97 @@ def test_model_loss_is_infonce_of_its_own_features():
     assert loss['logit_scale'].item() == pytest.approx(1 / 0.07, rel=1e-6)
 
 
-def test_logit_scale_is_clamped_at_max():
+def test_clip_loss_of_local_rows_averages_to_the_full_matrix_loss():
+    """open_clip's local_loss: rank r scores its n rows against all N
+    columns; the mean over ranks is the full (N, N) InfoNCE, and so are
+    the gradients of every feature."""
+    g = torch.Generator().manual_seed(0)
+    world, n, e = 3, 4, 8
+    img, txt = (F.normalize(torch.randn(world * n, e, generator=g,
+                                        dtype=torch.float64), dim=-1)
+                for _ in range(2))
+    scale = torch.tensor(7.0, dtype=torch.float64)
+    img_a, txt_a = img.clone().requires_grad_(), txt.clone().requires_grad_()
+    full = clip_loss(img_a, txt_a, scale)
+    full.backward()
+    img_b, txt_b = img.clone().requires_grad_(), txt.clone().requires_grad_()
+    shards = [clip_loss(img_b[r * n:(r + 1) * n], txt_b[r * n:(r + 1) * n],
+                        scale, img_b, txt_b, rank=r) for r in range(world)]
+    mean = sum(shards) / world
+    mean.backward()
+    assert mean.item() == pytest.approx(full.item(), rel=1e-12)
+    assert torch.allclose(img_b.grad, img_a.grad, atol=1e-12)
+    assert torch.allclose(txt_b.grad, txt_a.grad, atol=1e-12)
+    logits_per_image, logits_per_text = clip_logits(
+        img[:n], txt[:n], img, txt, scale)
+    assert logits_per_image.shape == logits_per_text.shape == (n, world * n)
+
+
+def _train_wrapper(model, **kwargs):
+    return build_optim_wrapper(model, dict(
+        type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1), **kwargs))
+
+
+def test_logit_scale_above_the_cap_is_clamped_and_keeps_its_gradient():
+    cap = math.log(100.0)
     model = MODELS.build(tiny_flip_cfg())
+    data = model.data_preprocessor(_batch(), True)
     with torch.no_grad():
-        model.logit_scale.fill_(math.log(1000.0))
-    assert model.get_logit_scale().item() == pytest.approx(100.0)
+        model.logit_scale.fill_(cap + 0.5)
+    # the training forward caps the parameter before using it (under DDP
+    # this forward runs, the module's train_step does not)
+    out = model(**data, mode='loss')
+    assert model.logit_scale.item() == pytest.approx(cap)
+    assert out['logit_scale'].item() == pytest.approx(100.0)
+    out['loss'].backward()
+    assert model.logit_scale.grad is not None
+    assert model.logit_scale.grad.abs().item() > 0
     with torch.no_grad():
         model.logit_scale.fill_(-3.0)
-    assert model.get_logit_scale().item() == pytest.approx(1.0)
+    model(**data, mode='loss')
+    assert model.logit_scale.item() == 0.0
+
+
+def test_train_step_clamps_the_parameter_after_the_optimizer_step():
+    cap = math.log(100.0)
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_flip_cfg())
+    wrapper = _train_wrapper(model)
+    # a step that overshoots the cap, whatever the gradient's sign
+    wrapper.optimizer.register_step_post_hook(
+        lambda opt, args, kwargs: model.logit_scale.data.add_(1.0))
+    with torch.no_grad():
+        model.logit_scale.fill_(cap + 0.5)
+    model.train_step(_batch(), wrapper)
+    assert model.logit_scale.item() <= cap
+    # and a real step with the real gradient, from above the cap
+    model = MODELS.build(tiny_flip_cfg())
+    wrapper = _train_wrapper(model)
+    with torch.no_grad():
+        model.logit_scale.fill_(cap + 0.5)
+    log_vars = model.train_step(_batch(), wrapper)
+    assert log_vars['logit_scale'].item() == pytest.approx(100.0)
+    assert model.logit_scale.item() <= cap
+
+
+def test_gradient_accumulation_leaves_the_scale_between_steps():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_flip_cfg())
+    wrapper = _train_wrapper(model, accumulative_counts=2)
+    wrapper.initialize_count_status(model, 0, 2)
+    start = model.logit_scale.item()
+    model.train_step(_batch(seed=1), wrapper)  # backward only
+    assert model.logit_scale.item() == start
+    assert model.logit_scale.grad is not None
+    model.train_step(_batch(seed=2), wrapper)  # optimizer step
+    assert model.logit_scale.item() != start
 
 
 @pytest.mark.parametrize('num_patches,ratio', [
     (16, 0.0), (16, 0.5), (16, 0.75), (64, 0.5), (64, 0.75), (49, 0.5),
     (49, 0.75), (100, 0.9), (196, 0.9)])
-def test_masking_keeps_round_of_visible_share(num_patches, ratio):
-    """The encoder sees round(L * (1 - ratio)) patches (+ the cls token)."""
+def test_masking_keeps_int_of_visible_share(num_patches, ratio):
+    """The encoder sees int(L * (1 - ratio)) patches (+ the cls token)."""
     grid = math.isqrt(num_patches)
     img = grid * 2
     model = MODELS.build(tiny_flip_cfg(mask_ratio=ratio, img_size=img,
@@ -103,7 +184,7 @@ def test_masking_keeps_round_of_visible_share(num_patches, ratio):
         lambda m, args: seen.append(args[0].shape[1]))
     data = model.data_preprocessor(_batch(n=3, img=img), True)
     model(**data, mode='loss')
-    expect = round(num_patches * (1 - ratio))
+    expect = max(1, int(num_patches * (1 - ratio)))
     assert seen == [expect + 1]
     # evaluation never masks
     seen.clear()
@@ -111,14 +192,14 @@ def test_masking_keeps_round_of_visible_share(num_patches, ratio):
     assert seen == [num_patches + 1]
 
 
-def test_num_kept_patches_rounds_where_int_would_drop_one():
-    assert 10 * (1 - 0.9) < 1  # float error: int() would keep 0
-    assert num_kept_patches(10, 0.9) == 1
-    assert num_kept_patches(196, 0.9) == 20  # int() would give 19
-    assert int(100 * (1 - 0.9)) == 9 and num_kept_patches(100, 0.9) == 10
+def test_num_kept_patches_is_int_as_mae_and_open_clip():
+    # MAE's random_masking and open_clip's PatchDropout truncate
+    assert num_kept_patches(196, 0.9) == 19  # round() would give 20
+    assert num_kept_patches(100, 0.9) == 9  # 100 * 0.0999... = 9.99...
+    assert num_kept_patches(10, 0.9) == 1  # at least one patch
     for L in (16, 49, 64, 196, 256):
-        for r in (0.0, 0.5, 0.75):
-            assert num_kept_patches(L, r) == round(L * (1 - r))
+        for r in (0.0, 0.5, 0.75, 0.9):
+            assert num_kept_patches(L, r) == max(1, int(L * (1 - r)))
 
 
 def test_text_tower_is_causal_and_pools_at_end_token():

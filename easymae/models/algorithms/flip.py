@@ -8,8 +8,12 @@ transformer pooled at its end-of-text token. Both are L2-normalised and
 matched with a symmetric InfoNCE loss whose temperature is learned.
 Training ends with a short unmasked tuning (``mask_ratio=0``, a config).
 
-Under DDP each rank gathers every rank's features (with their gradients),
-so the loss is over the *global* batch: more processes, more negatives.
+Under DDP each rank gathers every rank's features (with their gradients)
+and scores only its own pairs against all of them (open_clip's
+``local_loss``): its logits are (local x global), not (global x global),
+yet the negatives are the *global* batch, so more processes give more
+negatives. The mean of the ranks' losses is the global-batch loss, and DDP
+gives every parameter its one-process gradient (``utils/gather.py``).
 """
 import math
 from typing import Optional
@@ -17,6 +21,7 @@ from typing import Optional
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.dist import get_rank
 
 from easymae.registry import MODELS
 from ..utils.gather import gather_with_grad
@@ -25,25 +30,42 @@ from .base import BaseAlgorithm, build_part
 
 
 def num_kept_patches(num_patches: int, mask_ratio: float) -> int:
-    """Patches the image encoder sees: ``round(L * (1 - mask_ratio))``.
+    """Patches the image encoder sees: ``int(L * (1 - mask_ratio))``, at
+    least one, as the reference MAE and open_clip's ``PatchDropout``
+    (e.g. 196 patches at 0.9 keep 19)."""
+    return max(1, int(num_patches * (1 - mask_ratio)))
 
-    Rounding (rather than the reference MAE's ``int``) keeps float error
-    such as ``10 * (1 - 0.9) = 0.9999...`` from dropping a patch.
-    """
-    return max(1, round(num_patches * (1 - mask_ratio)))
+
+def clip_logits(image_feats, text_feats, all_image_feats, all_text_feats,
+                logit_scale):
+    """This rank's rows against every rank's columns, both (n, N)."""
+    logits_per_image = logit_scale * image_feats @ all_text_feats.t()
+    logits_per_text = logit_scale * text_feats @ all_image_feats.t()
+    return logits_per_image, logits_per_text
 
 
 def clip_loss(image_feats: torch.Tensor, text_feats: torch.Tensor,
-              logit_scale: torch.Tensor) -> torch.Tensor:
-    """Symmetric InfoNCE: pair i is the positive of row i and of column i.
+              logit_scale: torch.Tensor,
+              all_image_feats: Optional[torch.Tensor] = None,
+              all_text_feats: Optional[torch.Tensor] = None,
+              rank: int = 0) -> torch.Tensor:
+    """Symmetric InfoNCE of this rank's pairs (open_clip's ``local_loss``).
 
-    image_feats, text_feats: (N, E), L2-normalised, row i a matching pair.
+    image_feats, text_feats: (n, E), L2-normalised, row i a matching pair.
+    all_image_feats, all_text_feats: (N, E), every rank's features in rank
+    order (default: the local ones, N = n); local pair i is then global
+    column ``rank * n + i``. Averaged over ranks, this is the InfoNCE of
+    the full (N, N) logit matrix.
     """
-    logits = logit_scale * image_feats @ text_feats.t()  # (N, N)
-    labels = torch.arange(logits.shape[0], device=logits.device)
-    loss_i2t = F.cross_entropy(logits, labels)
-    loss_t2i = F.cross_entropy(logits.t(), labels)
-    return (loss_i2t + loss_t2i) / 2
+    if all_image_feats is None:
+        all_image_feats, all_text_feats = image_feats, text_feats
+    logits_per_image, logits_per_text = clip_logits(
+        image_feats, text_feats, all_image_feats, all_text_feats,
+        logit_scale)
+    n = image_feats.shape[0]
+    labels = torch.arange(n, device=image_feats.device) + rank * n
+    return (F.cross_entropy(logits_per_image, labels) +
+            F.cross_entropy(logits_per_text, labels)) / 2
 
 
 @MODELS.register_module()
@@ -59,7 +81,8 @@ class FLIP(BaseAlgorithm):
         text_mask_ratio: share of text tokens removed in training (the
             paper's text-masking ablation; 0 = off).
         logit_scale_init: initial temperature inverse, 1/0.07 as in CLIP.
-        logit_scale_max: cap of the learned scale (100).
+        logit_scale_max: cap of the learned scale (100): the parameter
+            itself is clamped to ``[0, ln max]`` after every optimizer step.
     """
 
     def __init__(self, backbone: dict, text_backbone: dict,
@@ -96,7 +119,9 @@ class FLIP(BaseAlgorithm):
         self.embed_dim = embed_dim
         self.mask_ratio = mask_ratio
         self.text_mask_ratio = text_mask_ratio
-        # learned in log space; clamped to [0, ln max] where it is used
+        # learned in log space; the parameter is kept in [0, ln max] (see
+        # clamp_logit_scale_), so exp() is never cut off and never loses its
+        # gradient
         self.logit_scale = nn.Parameter(
             torch.tensor(math.log(logit_scale_init)))
         self.logit_scale_max = logit_scale_max
@@ -127,18 +152,31 @@ class FLIP(BaseAlgorithm):
         return F.normalize(self.text_backbone(text, mask_ratio), dim=-1)
 
     def get_logit_scale(self) -> torch.Tensor:
-        return self.logit_scale.clamp(0, math.log(self.logit_scale_max)).exp()
+        return self.logit_scale.exp()
+
+    @torch.no_grad()
+    def clamp_logit_scale_(self) -> None:
+        """Cap the parameter itself, as open_clip does after each step."""
+        self.logit_scale.clamp_(0, math.log(self.logit_scale_max))
 
     # ------------------------------------------------------------ train
+    def train_step(self, data, optim_wrapper) -> dict:
+        log_vars = super().train_step(data, optim_wrapper)
+        # on iterations without an optimizer step (gradient accumulation)
+        # the parameter has not moved and this changes nothing
+        self.clamp_logit_scale_()
+        return log_vars
+
     def loss(self, inputs: torch.Tensor, data_samples=None) -> dict:
         text = self._text_of(data_samples)
-        image_feats = self.extract_image_feat(inputs, self.mask_ratio)
-        text_feats = self.extract_text_feat(text, self.text_mask_ratio)
-        # every rank's pairs are negatives for every other rank's
-        image_feats = gather_with_grad(image_feats.float())
-        text_feats = gather_with_grad(text_feats.float())
+        image_feats = self.extract_image_feat(inputs, self.mask_ratio).float()
+        text_feats = self.extract_text_feat(text, self.text_mask_ratio).float()
+        # every rank's pairs are negatives for this rank's pairs
+        all_image_feats = gather_with_grad(image_feats)
+        all_text_feats = gather_with_grad(text_feats)
         scale = self.get_logit_scale()
-        loss = clip_loss(image_feats, text_feats, scale)
+        loss = clip_loss(image_feats, text_feats, scale, all_image_feats,
+                         all_text_feats, rank=get_rank())
         return dict(loss=loss, logit_scale=scale.detach())
 
     @staticmethod
@@ -182,6 +220,11 @@ class FLIP(BaseAlgorithm):
                 for i, s in enumerate(scores)]
 
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
+        if mode == 'loss':
+            # DDP's train_step (MMDistributedDataParallel) runs this forward
+            # but not the module's train_step: cap the value the last step
+            # left before it is used (a no-op when train_step already did)
+            self.clamp_logit_scale_()
         if mode == 'tensor':
             return self.extract_image_feat(inputs)
         return super().forward(inputs, data_samples, mode)

@@ -5,10 +5,14 @@ Contrastive losses want every rank's features as negatives. A plain
 the gathered tensor over ranks (all-reduce, which every backend including
 gloo has) and hands each rank the slice of its own features.
 
-With every rank computing the same global loss, that sum is world_size x
-the true gradient of the local slice; DDP's gradient averaging divides by
-world_size again, so parameters get exactly the single-process gradient of
-the global-batch loss.
+Each rank's loss thus sends this rank's features the gradient of the *sum*
+of all ranks' losses. When the global-batch loss is the mean of the ranks'
+losses (FLIP's local loss: each rank scores its own rows against the
+gathered columns; or every rank computing the same global loss), that sum
+is world_size x the global loss, and DDP's gradient averaging divides by
+world_size again: parameters get exactly the single-process gradient of
+the global-batch loss. (This is ``torch.distributed.nn.all_gather``'s
+backward, a reduce-scatter, written with all-reduce for gloo.)
 """
 import torch
 import torch.distributed as dist

@@ -14,7 +14,7 @@ def random_masking(x: torch.Tensor, mask_ratio: float,
     x: (N, L, D) patch tokens. Noise is drawn as ``torch.rand(N, L)`` once,
     and the ``L * (1 - mask_ratio)`` lowest-noise tokens are kept, so a seeded
     run masks exactly like the reference implementation. ``len_keep``
-    overrides that count (FLIP keeps ``round(L * (1 - mask_ratio))``).
+    overrides that count.
 
     Returns:
         x_kept (N, len_keep, D), mask (N, L) with 0 = kept and 1 = removed,
