@@ -9,7 +9,8 @@ import os.path as osp
 from typing import Any, Optional
 from urllib.parse import urlparse
 
-from easymae.fileio.download import download_url, get_cache_dir
+from easymae.fileio.download import (cache_path, download_url,
+                                     verify_checkpoint)
 from easymae.fileio.safe_load import load_file
 from .zoo import fetch, load_zoo
 
@@ -29,9 +30,10 @@ def resolve_checkpoint(name_or_url_or_path: str,
     """
     name = os.fspath(name_or_url_or_path)
     if is_url(name):
-        dst = osp.join(get_cache_dir(), 'checkpoints',
-                       osp.basename(urlparse(name).path) or 'checkpoint')
-        return download_url(name, dst, progress=progress, offline=offline)
+        # keyed on the whole URL; an unhashed file must load safely before
+        # it is cached, and a cached one that does not is fetched again
+        return download_url(name, cache_path(name), progress=progress,
+                            offline=offline, verify=verify_checkpoint)
     if osp.exists(name):
         if not osp.isfile(name):
             raise IsADirectoryError(f'checkpoint {name!r} is a directory, '

@@ -13,9 +13,9 @@ import json
 import os
 import os.path as osp
 from typing import Dict, List, Optional
-from urllib.parse import urlparse
 
-from easymae.fileio.download import download_url, get_cache_dir
+from easymae.fileio.download import (cache_path, download_url,
+                                     verify_checkpoint)
 
 DEFAULT_INDEX = osp.join(osp.dirname(__file__), 'zoo.json')
 REQUIRED = ('urls', 'layout', 'holds_decoder', 'norm_pix', 'epochs',
@@ -63,18 +63,24 @@ def get_entry(name: str, index: Optional[str] = None) -> dict:
 def fetch(name: str, index: Optional[str] = None,
           offline: Optional[bool] = None, progress: bool = True) -> str:
     """Local path of a zoo entry's checkpoint, downloaded and verified once
-    into ``<cache>/checkpoints/``. Mirrors (further URLs) are tried in
-    turn when a download fails."""
+    into ``<cache>/checkpoints/<url key>/`` (:func:`cache_path`). Mirrors
+    (further URLs) are tried in turn when a download fails.
+
+    An entry with a sha256 is checked against it. One without (most public
+    files: the publisher gave none) is checked by what is known -- the md5
+    prefix and ``size`` when given, the ``Content-Length`` -- and by loading
+    it as a safe checkpoint before it enters the cache; a cached file that
+    no longer loads is named and fetched again."""
     entry = get_entry(name, index)
     errors = []
     for url in entry['urls']:
-        filename = entry.get('filename') or osp.basename(urlparse(url).path)
-        dst = osp.join(get_cache_dir(), 'checkpoints', filename)
+        dst = cache_path(url, entry.get('filename'))
         try:
             return download_url(url, dst, sha256=entry.get('sha256') or None,
                                 md5=entry.get('md5') or None,
                                 size=entry.get('size') or None,
-                                progress=progress, offline=offline)
+                                progress=progress, offline=offline,
+                                verify=verify_checkpoint)
         except Exception as e:  # try the next mirror, then report all
             errors.append(e)
     if len(errors) == 1:
