@@ -1,5 +1,5 @@
 # Results-page pretraining (docs/results.md): the shipped CIFAR-10 MAE
-# ViT-Tiny recipe cut to fit a 2-core CPU session:
+# ViT-Tiny recipe cut to fit a few hours on 2 CPU cores:
 # - a 6-block ViT-Tiny (192-d, 3 heads, as the embedded digits default):
 #   half the cost of 12 blocks;
 # - 20 epochs on the 10k-image dev train split, batch 128 (more updates
