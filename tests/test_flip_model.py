@@ -246,7 +246,7 @@ def test_text_masking_keeps_order_and_special_tokens():
 
 
 def test_synthetic_batch_trains_every_parameter():
-    """Issue 8's benchmark path: model from config + synthetic batch."""
+    """The benchmark's path: model from config + synthetic batch."""
     cfg = Config.fromfile(
         f'{REPO}/configs/selfsup/flip/'
         'flip_vit-tiny-d4-p8_1xb16-30e_coco-captions-mini.py')
