@@ -361,3 +361,48 @@ def test_cached_file_that_does_not_load_is_named_and_fetched_again(
         f.truncate(100)
     assert resolve_checkpoint(url, progress=False) == dst
     assert ckpt_server.count('/files/ckpt.pth') == 2
+
+
+TORCHRUN_SCRIPT = r'''
+import os, sys, torch
+from easymae.models.backbones.vision_transformer import VisionTransformer
+vit = VisionTransformer(arch='tiny', img_size=16, patch_size=4, embed_dim=32,
+                        depth=2, num_heads=2,
+                        init_cfg=dict(type='Pretrained', checkpoint=sys.argv[1]))
+vit.init_weights()
+print('rank', os.environ['LOCAL_RANK'], float(vit.pos_embed.sum()))
+'''
+
+
+@pytest.mark.slow
+def test_torchrun_ranks_share_one_download(tmp_path, monkeypatch):
+    """Two torchrun ranks with a URL in init_cfg: one download, both load."""
+    import io
+    import subprocess
+    import sys
+    import torch
+    from easymae.models.backbones.vision_transformer import \
+        VisionTransformer
+    torch.manual_seed(0)
+    vit = VisionTransformer(arch='tiny', img_size=16, patch_size=4,
+                            embed_dim=32, depth=2, num_heads=2)
+    buffer = io.BytesIO()
+    torch.save({'model': vit.state_dict()}, buffer)
+    script = tmp_path / 'init.py'
+    script.write_text(TORCHRUN_SCRIPT)
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, EASYMAE_HOME=str(tmp_path / 'home'),
+               PYTHONPATH=repo, OMP_NUM_THREADS='1')
+    env.pop('EASYMAE_OFFLINE', None)
+    with HubServer({'vit.pth': buffer.getvalue()}, slow_s=1.0) as srv:
+        url = f'{srv.url}/slow/vit.pth'
+        proc = subprocess.run(
+            [sys.executable, '-m', 'torch.distributed.run', '--standalone',
+             '--nproc_per_node', '2', str(script), url],
+            cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        want = f'{float(vit.pos_embed.sum())}'
+        ranks = sorted(line for line in proc.stdout.splitlines()
+                       if line.startswith('rank '))
+        assert ranks == [f'rank 0 {want}', f'rank 1 {want}'], proc.stdout
+        assert srv.count('/slow/vit.pth') == 1
