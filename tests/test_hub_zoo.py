@@ -15,6 +15,7 @@ import easymae
 from easymae.hub import (HashMismatchError, UnsafeCheckpointError,
                          load_checkpoint, load_zoo)
 from easymae.hub.publish import publish
+from easymae.hub.zoo import verified_by
 from easymae.models.backbones.vision_transformer import VisionTransformer
 from hub_server import HubServer
 
@@ -79,11 +80,20 @@ def test_shipped_zoo_is_complete_and_honest():
         assert e['urls'][0].startswith('https://dl.fbaipublicfiles.com/mae/')
         assert e['layout'] == 'mae-official'
         assert isinstance(e['holds_decoder'], bool)
-        assert e['sha256'] == '' or len(e['sha256']) == 64
+        # no hash published: said so explicitly, and what is checked then
+        if e['sha256'] is None:
+            assert 'not published' in e['sha256_note']
+            assert 'not published' in e['size_note'] or e['size']
+            assert verified_by(e)[-1] == 'loads as a safe checkpoint'
+        else:
+            assert len(e['sha256']) == 64 and verified_by(e) == ['sha256']
         if e['config']:
             assert (REPO / e['config']).is_file(), e['config']
     base = models['mae_vit-base-p16_in1k-pretrain']
     assert base['md5'] == '8cad7c' and base['epochs'] == 1600
+    assert verified_by(base)[0] == 'md5 prefix 8cad7c'
+    assert models['mae_vit-huge-p14_in1k-finetuned']['md5'] == '2541f2'
+    assert models['mae_vit-base-p16_in1k-visualize']['md5'] is None
     assert models['mae_vit-base-p16_in1k-pretrain-full']['holds_decoder']
 
 

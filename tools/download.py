@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from easymae.fileio.download import (cache_path, download_url,  # noqa: E402
                                      url_filename, verify_checkpoint)
 from easymae.hub import get_entry  # noqa: E402
+from easymae.hub.zoo import verified_by  # noqa: E402
 from easymae.hub.resolve import is_url  # noqa: E402
 
 
@@ -50,6 +51,9 @@ def main(argv=None) -> int:
             urls, filename = entry['urls'], entry.get('filename')
             sha256 = args.sha256 or entry.get('sha256') or None
             md5, size = entry.get('md5') or None, entry.get('size')
+            if not args.sha256:
+                print(f'{args.name}: checked by ' +
+                      ', '.join(verified_by(entry)), file=sys.stderr)
         verify = None if args.no_verify else verify_checkpoint
         error = None
         for url in urls:

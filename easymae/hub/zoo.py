@@ -1,7 +1,8 @@
 """The model zoo index: one reviewed JSON file shipped with the package.
 
 Each entry names its download URL(s), what is known to verify the file
-(sha256, or an md5 prefix and the size when the publisher gave no sha256),
+(sha256, or an md5 prefix and the size when the publisher gave no sha256;
+``null`` plus a ``*_note`` saying so where nothing was published),
 its layout, whether it holds the MAE decoder, whether it was trained with
 ``norm_pix_loss``, its epochs, the reported metric, the easymae config it
 belongs to and the easymae model to build for it (``get_model``).
@@ -58,6 +59,27 @@ def get_entry(name: str, index: Optional[str] = None) -> dict:
             f'{name!r} is not in the model zoo ({index_path(index)}){hint} '
             f'Known: {", ".join(sorted(models))}')
     return dict(models[name], name=name)
+
+
+def verified_by(entry: dict) -> List[str]:
+    """What a download of ``entry`` is checked against, strongest first.
+
+    Without a full sha256 (no MAE release publishes one) a file is accepted
+    when it matches what is known -- md5 prefix, size, the server's
+    ``Content-Length`` -- and loads as a safe checkpoint; a file cut short
+    without a ``Content-Length``, an HTML error page or a pickle that would
+    run code is refused and not cached.
+    """
+    sha256, md5, size = (entry.get(k) for k in ('sha256', 'md5', 'size'))
+    if sha256 and len(sha256) == 64:
+        return ['sha256']
+    checks = [f'sha256 prefix {sha256}'] if sha256 else []
+    if md5:
+        checks.append('md5' if len(md5) == 32 else f'md5 prefix {md5}')
+    if size:
+        checks.append(f'size {size} bytes')
+    return checks + ['Content-Length (when the server sends one)',
+                     'loads as a safe checkpoint']
 
 
 def fetch(name: str, index: Optional[str] = None,
