@@ -227,8 +227,14 @@ def check_config(cfg) -> None:
     errors = []
     for key in ('model', 'optim_wrapper', 'param_scheduler',
                 'default_hooks', 'custom_hooks', 'train_cfg'):
-        if cfg.get(key) is not None:
-            _walk(cfg[key], key, _REGISTRY_BY_KEY[key], errors)
+        node = cfg.get(key)
+        if key == 'param_scheduler':
+            # 'warmup'/'max' lengths are checked as the numbers they name
+            node, problem = _resolved_schedulers(cfg)
+            if problem:
+                errors.append(problem)
+        if node is not None:
+            _walk(node, key, _REGISTRY_BY_KEY[key], errors)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader_cfg = cfg.get(loader)
         if isinstance(loader_cfg, dict):
@@ -256,43 +262,67 @@ def check_config_in_scope(cfg) -> None:
         check_config(cfg)
 
 
+def _resolved_schedulers(cfg):
+    """(param_scheduler with its named lengths resolved, problem or None)."""
+    from easymae.engine.schedule import ScheduleError, resolve_param_scheduler
+    try:
+        return resolve_param_scheduler(cfg.get('param_scheduler'), cfg), None
+    except ScheduleError as err:
+        return None, str(err)
+
+
 def schedule_warnings(cfg) -> list:
     """Learning-rate schedules the training loop will not play out.
 
-    Shortening a run with ``--cfg-options train_cfg.max_epochs=N`` leaves
-    the schedulers' ``end`` at the config's old length, so the cosine is
-    cut off part-way (or, for a short run of a long recipe, training never
-    leaves the warm-up). That can be wanted, so it is a warning, not an
-    error; it names the scheduler and the key to change.
+    A scheduler whose ``begin``/``end`` is ``'warmup'`` or ``'max'``
+    follows ``warmup_epochs`` and ``train_cfg.max_epochs`` (see
+    ``easymae/engine/schedule.py``); one given in numbers does not, so
+    shortening a run with ``--cfg-options train_cfg.max_epochs=N`` cuts its
+    cosine off part-way (or, for a short run of a long recipe, training
+    never leaves the warm-up). A warm-up as long as the run does the same.
+    That can be wanted, so it is a warning, not an error; it names the
+    scheduler and the key to change.
     """
+    from easymae.engine.schedule import named_lengths, unit_keys
     loop = cfg.get('train_cfg') or {}
-    schedulers = cfg.get('param_scheduler') or []
-    if isinstance(schedulers, dict):
-        schedulers = [schedulers]
+    raw = cfg.get('param_scheduler') or []
+    resolved, problem = _resolved_schedulers(cfg)
+    if problem:
+        return []  # check_config reports it as an error
+    schedulers = resolved or []
+    if isinstance(raw, dict):
+        raw, schedulers = [raw], [schedulers]
     if 'max_epochs' in loop:
         length, unit, by_epoch = loop['max_epochs'], 'epoch', True
     elif 'max_iters' in loop:
         length, unit, by_epoch = loop['max_iters'], 'iter', False
     else:
         return []
+    warmup_key = unit_keys(by_epoch)['warmup']
     found = []
-    for i, sched in enumerate(schedulers):
+    for i, (sched, given) in enumerate(zip(schedulers, raw)):
         # schedulers counted in the other unit cannot be compared here
         if not isinstance(sched, dict) or \
                 sched.get('by_epoch', True) != by_epoch:
             continue
+        named = named_lengths(given)
         name = f"param_scheduler[{i}] ({sched.get('type')})"
         begin, end = sched.get('begin', 0), sched.get('end')
         if begin >= length:
+            fix = (f'set {warmup_key} below {length}'
+                   if named.get('begin') == 'warmup' else
+                   f'set param_scheduler.{i}.begin and .end inside the run')
             found.append(
                 f'{name} begins at {unit} {begin} but train_cfg.max_{unit}s'
-                f'={length}: it never runs; set param_scheduler.{i}.begin '
-                'and .end inside the run')
+                f'={length}: it never runs; {fix}')
         elif end is not None and end > length:
             share = (length - begin) / (end - begin)
+            fix = (f'set {warmup_key} below {length}'
+                   if named.get('end') == 'warmup' else
+                   f"set param_scheduler.{i}.end='max' (or {length}) if "
+                   'the run was shortened on purpose')
             found.append(
                 f'{name} ends at {unit} {end} but train_cfg.max_{unit}s='
                 f'{length}: training stops {share:.0%} of the way through '
-                f'it; set param_scheduler.{i}.end={length} as well if the '
-                'run was shortened on purpose')
+                f'it; {fix}')
     return found

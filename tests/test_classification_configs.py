@@ -7,6 +7,7 @@ import pytest
 
 import easymae  # noqa: F401
 from easymae.apis import load_config
+from easymae.engine.schedule import resolve_param_scheduler
 from easymae.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -47,7 +48,8 @@ def test_vit_base_recipe():
     bb = cfg.model.backbone
     assert (bb.arch, bb.patch_size, bb.global_pool) == ('base', 16, 'avg')
     assert bb.drop_path_rate == 0.1
-    assert cfg.param_scheduler[0].end == 5
+    warmup, cosine = resolve_param_scheduler(cfg.param_scheduler, cfg)
+    assert (warmup.end, cosine.begin, cosine.end) == (5, 5, 100)
     assert cfg.param_scheduler[1].eta_min_ratio * 2e-3 == pytest.approx(1e-6)
     mix = cfg.model.data_preprocessor.mixup
     assert (mix.mixup_alpha, mix.cutmix_alpha, mix.switch_prob,
@@ -61,7 +63,7 @@ def test_vit_base_recipe():
 def test_vit_large_recipe():
     cfg = cfg_of('vit-large-p16_8xb128-coslr-50e_in1k.py')
     assert cfg.train_cfg.max_epochs == 50
-    assert cfg.param_scheduler[1].end == 50
+    assert resolve_param_scheduler(cfg.param_scheduler, cfg)[1].end == 50
     assert cfg.optim_wrapper.optimizer.lr == 1e-3
     assert cfg.optim_wrapper.paramwise_cfg.layer_decay_rate == 0.75
     assert cfg.model.backbone.arch == 'large'

@@ -90,27 +90,33 @@ def test_shipped_configs_pass(path):
     assert schedule_warnings(cfg) == []
 
 
-def test_shortened_run_warns_that_the_schedule_is_cut_off():
-    # the digits recipe: 30 epochs, warm-up to epoch 3, cosine to 30
+def test_shortened_run_keeps_its_whole_schedule():
+    # the digits recipe: warm-up to warmup_epochs=3, cosine to 'max'
     assert schedule_warnings(load_config(DIGITS_MAE)) == []
+    # the cosine follows train_cfg.max_epochs: nothing is cut off
+    assert schedule_warnings(load_config(
+        DIGITS_MAE, {'train_cfg.max_epochs': 10})) == []
+    # an end given as a number does not follow, and is warned about
     found = schedule_warnings(load_config(
-        DIGITS_MAE, {'train_cfg.max_epochs': 10}))
+        DIGITS_MAE, {'train_cfg.max_epochs': 10,
+                     'param_scheduler.1.end': 30}))
     assert found == [
         'param_scheduler[1] (CosineAnnealingLR) ends at epoch 30 but '
         'train_cfg.max_epochs=10: training stops 26% of the way through it; '
-        'set param_scheduler.1.end=10 as well if the run was shortened on '
-        'purpose']
-    # following the advice silences it
-    assert schedule_warnings(load_config(
-        DIGITS_MAE, {'train_cfg.max_epochs': 10,
-                     'param_scheduler.1.end': 10})) == []
-    # a run shorter than the warm-up never reaches the cosine at all
+        "set param_scheduler.1.end='max' (or 10) if the run was shortened "
+        'on purpose']
+    # a run no longer than the warm-up never reaches the cosine at all
     found = schedule_warnings(load_config(
         DIGITS_MAE, {'train_cfg.max_epochs': 2}))
-    assert len(found) == 2
-    assert 'param_scheduler[0] (LinearLR) ends at epoch 3' in found[0]
-    assert 'param_scheduler[1] (CosineAnnealingLR) begins at epoch 3' \
-        in found[1] and 'it never runs' in found[1]
+    assert found == [
+        'param_scheduler[0] (LinearLR) ends at epoch 3 but '
+        'train_cfg.max_epochs=2: training stops 67% of the way through it; '
+        'set warmup_epochs below 2',
+        'param_scheduler[1] (CosineAnnealingLR) begins at epoch 3 but '
+        'train_cfg.max_epochs=2: it never runs; set warmup_epochs below 2']
+    # following the advice silences it
+    assert schedule_warnings(load_config(
+        DIGITS_MAE, {'train_cfg.max_epochs': 2, 'warmup_epochs': 1})) == []
 
 
 def test_iteration_schedules_are_checked_against_max_iters():
@@ -121,8 +127,23 @@ def test_iteration_schedules_are_checked_against_max_iters():
     assert schedule_warnings(cfg) == [
         'param_scheduler[0] (CosineAnnealingLR) ends at iter 400 but '
         'train_cfg.max_iters=100: training stops 25% of the way through '
-        'it; set param_scheduler.0.end=100 as well if the run was '
+        "it; set param_scheduler.0.end='max' (or 100) if the run was "
         'shortened on purpose']
+    cfg.param_scheduler[0].end = 'max'
+    assert schedule_warnings(cfg) == []
+
+
+@pytest.mark.parametrize('options, expected', [
+    ({'param_scheduler.1.end': 'last'},
+     "param_scheduler[1].end='last': a number, 'warmup' (warmup_epochs) or "
+     "'max' (train_cfg.max_epochs)"),
+    ({'param_scheduler.0.by_epoch': False,
+      'param_scheduler.0.convert_to_iter_based': False},
+     "param_scheduler[0].end='warmup' needs warmup_iters, which the config "
+     'does not set (this scheduler counts iterations: by_epoch=False)'),
+])
+def test_a_length_name_that_cannot_resolve_is_rejected(options, expected):
+    assert expected in _problems(options)
 
 
 def test_kwargs_are_followed_to_the_base_class():
@@ -148,16 +169,17 @@ def test_train_tool_rejects_before_creating_anything(tmp_path):
 
 @pytest.mark.parametrize('attr', ['PRETRAIN', 'FINETUNE', 'SCRATCH'])
 def test_main_job_shortens_its_recipes_without_cutting_the_cosine(attr):
-    # tools/main_job.py --pretrain-epochs/--finetune-epochs N
+    # tools/main_job.py --pretrain-epochs/--finetune-epochs N sets only
+    # train_cfg.max_epochs: the schedulers' 'max' follows it
     import importlib.util
+
+    from easymae.engine.schedule import resolve_param_scheduler
     spec = importlib.util.spec_from_file_location(
         'main_job', osp.join(REPO, 'tools', 'main_job.py'))
     main_job = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(main_job)
     path = osp.join(REPO, getattr(main_job, attr))
-    options = dict(o.split('=') for o in main_job.epochs_options(5))
-    options = {k: int(v) for k, v in options.items()}
-    assert schedule_warnings(load_config(path, options)) == []
-    # without the scheduler's end the same run would be cut off
-    assert schedule_warnings(load_config(
-        path, {'train_cfg.max_epochs': 5})) != []
+    assert main_job.epochs_options(5) == ['train_cfg.max_epochs=5']
+    cfg = load_config(path, {'train_cfg.max_epochs': 5})
+    assert schedule_warnings(cfg) == []
+    assert resolve_param_scheduler(cfg.param_scheduler, cfg)[-1].end == 5

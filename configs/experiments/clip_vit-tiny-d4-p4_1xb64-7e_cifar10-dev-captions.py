@@ -4,13 +4,5 @@
 # batch 64: 75 vs 123 img/s), so 12 / 1.65 = 7 epochs.
 _base_ = './flip_vit-tiny-d4-p4_1xb64-12e_cifar10-dev-captions.py'
 model = dict(mask_ratio=0.0)
-warmup_epochs = 1
-max_epochs = 7
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
-]
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-default_hooks = dict(checkpoint=dict(interval=max_epochs))
+train_cfg = dict(max_epochs=7, val_interval=7)
+default_hooks = dict(checkpoint=dict(interval=7))

@@ -5,13 +5,5 @@
 # out the per-iteration costs masking does not shrink: data loading, the
 # text tower, the optimizer step.)
 _base_ = './clip_vit-tiny-d4-p4_1xb64-7e_cifar10-dev-captions.py'
-warmup_epochs = 1
-max_epochs = 8
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
-]
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-default_hooks = dict(checkpoint=dict(interval=max_epochs))
+train_cfg = dict(max_epochs=8, val_interval=8)
+default_hooks = dict(checkpoint=dict(interval=8))

@@ -7,14 +7,7 @@
 _base_ = '../selfsup/flip/flip_vit-tiny-d4-p4_1xb64-50e_cifar10-captions.py'
 model = dict(mask_ratio=0.5)
 warmup_epochs = 1
-max_epochs = 12
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
-]
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+train_cfg = dict(max_epochs=12, val_interval=12)
 default_hooks = dict(logger=dict(interval=20),
-                     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
+                     checkpoint=dict(interval=12, max_keep_ckpts=1))
 log_processor = dict(window_size=20)

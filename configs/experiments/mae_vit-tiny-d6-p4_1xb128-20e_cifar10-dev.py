@@ -11,13 +11,12 @@ model = dict(backbone=dict(depth=6))
 train_dataloader = dict(batch_size=128)
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 warmup_epochs = 2
-max_epochs = 20
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
+         end='warmup', convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
+         begin='warmup', end='max', convert_to_iter_based=True),
 ]
-train_cfg = dict(max_epochs=max_epochs)
+train_cfg = dict(max_epochs=20)
 default_hooks = dict(logger=dict(interval=10),
                      checkpoint=dict(interval=5, max_keep_ckpts=1))

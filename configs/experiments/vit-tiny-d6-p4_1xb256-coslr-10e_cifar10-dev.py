@@ -8,13 +8,6 @@ _base_ = '../classification/mae/vit-tiny-p4_1xb256-coslr-100e_cifar10.py'
 model = dict(backbone=dict(depth=6, init_cfg=dict(
     checkpoint='work_dirs/results/mae_vit-tiny6-p4_1xb128-20e/epoch_20.pth')))
 warmup_epochs = 1
-max_epochs = 10
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min_ratio=5e-4, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
-]
-train_cfg = dict(max_epochs=max_epochs, val_interval=1)
+train_cfg = dict(max_epochs=10, val_interval=1)
 default_hooks = dict(logger=dict(interval=10),
-                     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
+                     checkpoint=dict(interval=10, max_keep_ckpts=1))

@@ -14,6 +14,8 @@
   says so, rather than torch's bare parameter-group error.
 * ``train_cfg=dict(by_epoch=...)`` without a ``type`` gets easymae's
   resumable loops (see ``loops.py``) rather than mmengine's.
+* ``begin``/``end`` of a scheduler given as ``'warmup'``/``'max'`` are
+  resolved from ``warmup_epochs`` and ``train_cfg`` (see ``schedule.py``).
 * ``compile = True`` (or a dict of ``torch.compile`` options) compiles the
   model's training forward, not mmengine's whole ``train_step``.
 """
@@ -36,6 +38,7 @@ from easymae.fileio.state_dict import (CheckpointKindError,
 from easymae.registry import CHECKPOINT_LOADERS, RUNNERS
 from .checkpoint_io import check_writable_dir
 from .dist import init_distributed
+from .schedule import ScheduleError, describe, resolve_param_scheduler
 
 
 @RUNNERS.register_module()
@@ -62,6 +65,19 @@ class EasyRunner(Runner):
             loop['type'] = ('EpochBasedTrainLoop' if by_epoch
                             else 'IterBasedTrainLoop')
         return super().build_train_loop(loop)
+
+    def build_param_scheduler(self, scheduler):
+        # begin/end='warmup'|'max' follow warmup_epochs and train_cfg, so
+        # train_cfg.max_epochs=N alone re-times the whole schedule
+        try:
+            scheduler = resolve_param_scheduler(scheduler, self.cfg)
+        except ScheduleError as err:
+            raise ConfigError(str(err)) from err
+        lines = scheduler.values() if isinstance(scheduler, dict) and \
+            'type' not in scheduler else [scheduler]
+        for line in filter(None, map(describe, lines)):
+            self.logger.info(f'param_scheduler: {line}')
+        return super().build_param_scheduler(scheduler)
 
     def _maybe_compile(self, target: str) -> None:
         # mmengine compiles all of train_step, optimizer step and hooks

@@ -18,14 +18,16 @@ optim_wrapper = dict(
         }))
 auto_scale_lr = dict(base_batch_size=256, enable=True)
 
+# Lengths: train_cfg.max_iters and warmup_iters only; the schedulers'
+# 'warmup'/'max' follow them (easymae/engine/schedule.py).
 global_batch = 65536
 virtual_epoch = 1_281_167  # ImageNet-1k train images
 warmup_iters = 40 * virtual_epoch // global_batch  # 781
-max_iters = 10_000 * virtual_epoch // global_batch  # 195,490
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-4, by_epoch=False, begin=0,
-         end=warmup_iters),
+         end='warmup'),
     dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=False,
-         begin=warmup_iters, end=max_iters),
+         begin='warmup', end='max'),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
+train_cfg = dict(type='IterBasedTrainLoop',
+                 max_iters=10_000 * virtual_epoch // global_batch)  # 195,490

@@ -14,12 +14,14 @@ optim_wrapper = dict(
             'logit_scale': dict(decay_mult=0.0),
         }))
 auto_scale_lr = dict(base_batch_size=64, enable=True)
+# Lengths: train_cfg.max_epochs and warmup_epochs only. The schedulers'
+# 'warmup'/'max' follow them (easymae/engine/schedule.py), so a leaf config
+# or --cfg-options sets those two keys and the whole schedule moves.
 warmup_epochs = 3
-max_epochs = 30
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
+         end='warmup', convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
+         begin='warmup', end='max', convert_to_iter_based=True),
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=30)

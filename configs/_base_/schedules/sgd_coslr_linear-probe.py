@@ -9,15 +9,16 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=0.0))
 auto_scale_lr = dict(base_batch_size=256, enable=True)
 
+# Lengths: train_cfg.max_epochs and warmup_epochs only. The schedulers'
+# 'warmup'/'max' follow them (easymae/engine/schedule.py), so a leaf config
+# or --cfg-options sets those two keys and the whole schedule moves.
 warmup_epochs = 10
-max_epochs = 90
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
+         end='warmup', convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
+         begin='warmup', end='max', convert_to_iter_based=True),
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs,
-                 val_interval=1)
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=90, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

@@ -21,14 +21,13 @@ model = dict(backbone=dict(
 optim_wrapper = dict(optimizer=dict(lr=2e-3),
                      paramwise_cfg=dict(layer_decay_rate=0.75))
 warmup_epochs = 1
-max_epochs = 10
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
+         end='warmup', convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', eta_min_ratio=1e-3, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
+         begin='warmup', end='max', convert_to_iter_based=True),
 ]
-train_cfg = dict(max_epochs=max_epochs, val_interval=1)
+train_cfg = dict(max_epochs=10, val_interval=1)
 default_hooks = dict(logger=dict(interval=10),
-                     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
+                     checkpoint=dict(interval=10, max_keep_ckpts=1))
 log_processor = dict(window_size=10)

@@ -19,12 +19,5 @@ model = dict(
                            mean=(123.675, 116.28, 103.53),
                            std=(58.395, 57.12, 57.375)))
 warmup_epochs = 1
-max_epochs = 10
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
-]
-train_cfg = dict(max_epochs=max_epochs, val_interval=1)
-default_hooks = dict(checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
+train_cfg = dict(max_epochs=10, val_interval=1)
+default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=1))

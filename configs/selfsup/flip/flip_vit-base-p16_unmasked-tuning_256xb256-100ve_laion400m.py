@@ -15,12 +15,6 @@ optim_wrapper = dict(optimizer=dict(lr=4e-8))
 global_batch = 65536
 virtual_epoch = 1_281_167
 warmup_iters = 20 * virtual_epoch // global_batch  # 390
-max_iters = 100 * virtual_epoch // global_batch  # 1,954
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-4, by_epoch=False, begin=0,
-         end=warmup_iters),
-    dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=False,
-         begin=warmup_iters, end=max_iters),
-]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
+train_cfg = dict(type='IterBasedTrainLoop',
+                 max_iters=100 * virtual_epoch // global_batch)  # 1,954
 default_hooks = dict(checkpoint=dict(interval=500))

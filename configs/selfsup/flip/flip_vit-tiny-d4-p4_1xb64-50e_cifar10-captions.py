@@ -58,15 +58,8 @@ test_evaluator = val_evaluator
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 custom_hooks = [dict(type='ZeroShotClassifierHook', templates=templates)]
-max_epochs = 50
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=5, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=True,
-         begin=5, end=max_epochs, convert_to_iter_based=True),
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs,
-                 val_interval=10)
+warmup_epochs = 5
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=50, val_interval=10)
 default_hooks = dict(logger=dict(interval=3),
                      checkpoint=dict(interval=10, max_keep_ckpts=1))
 log_processor = dict(window_size=3)

@@ -6,12 +6,11 @@ load_from = 'work_dirs/flip_vit-tiny-d4-p8_1xb16-30e_coco-captions-mini/' \
     'epoch_30.pth'
 optim_wrapper = dict(optimizer=dict(lr=5e-5))
 warmup_epochs = 1
-max_epochs = 5
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-2, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
+         end='warmup', convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
+         begin='warmup', end='max', convert_to_iter_based=True),
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=5)
 default_hooks = dict(checkpoint=dict(interval=5))

@@ -10,5 +10,11 @@ _base_ = [
     '../../_base_/schedules/adamw_coslr_mae_pretrain.py',
     '../../_base_/default_runtime.py',
 ]
+# Weight decay as the reference (timm's add_weight_decay): none on 1-D
+# parameters (norms) and biases only, so cls_token and mask_token decay at
+# 0.05 too; pos_embed is the fixed sin-cos table (requires_grad=False),
+# which no step changes. The shared schedule's exemption of the tokens
+# stays for the small-data recipes (and their recorded results).
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys=dict(_delete_=True)))
 default_hooks = dict(checkpoint=dict(interval=50, max_keep_ckpts=3))
 resume = True

@@ -10,14 +10,13 @@ model = dict(backbone=dict(depth=6))
 # a 64-image batch is small: a larger base lr than ImageNet's 1.5e-4
 optim_wrapper = dict(optimizer=dict(lr=1.5e-3))
 warmup_epochs = 3
-max_epochs = 30
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
+         end='warmup', convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
+         begin='warmup', end='max', convert_to_iter_based=True),
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=30)
 default_hooks = dict(logger=dict(interval=10),
                      checkpoint=dict(interval=10, max_keep_ckpts=1))
 log_processor = dict(window_size=10)

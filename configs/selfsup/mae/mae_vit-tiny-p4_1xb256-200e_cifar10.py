@@ -6,12 +6,5 @@ _base_ = [
     '../../_base_/default_runtime.py',
 ]
 warmup_epochs = 10
-max_epochs = 200
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=200)
 default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=2))

@@ -14,12 +14,5 @@ train_dataloader = dict(dataset=dict(pipeline=[
     dict(type='RandomHorizontalFlip', prob=0.5),
     dict(type='PackInputs'),
 ]))
-max_epochs = 400
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0,
-         end=40, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=True, begin=40,
-         end=max_epochs, convert_to_iter_based=True),
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=400)
 default_hooks = dict(checkpoint=dict(interval=20, max_keep_ckpts=2))

@@ -6,30 +6,16 @@
 _base_ = [
     '../../_base_/models/simmim_vit-tiny-p4.py',
     '../../_base_/datasets/cifar10_simmim.py',
+    '../../_base_/schedules/adamw_step_simmim_pretrain.py',
     '../../_base_/default_runtime.py',
 ]
-
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=2e-3, betas=(0.9, 0.999), eps=1e-8,
-                   weight_decay=0.05),
-    clip_grad=dict(max_norm=5.0),
-    paramwise_cfg=dict(
-        flat_decay_mult=0.0,
-        custom_keys={
-            'pos_embed': dict(decay_mult=0.0),
-            'cls_token': dict(decay_mult=0.0),
-            'mask_token': dict(decay_mult=0.0),
-        }))
-auto_scale_lr = dict(base_batch_size=512, enable=True)
-
+optim_wrapper = dict(optimizer=dict(lr=2e-3))
 warmup_epochs = 10
-max_epochs = 200
 param_scheduler = [
     dict(type='LinearLR', start_factor=5e-3, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
+         end='warmup', convert_to_iter_based=True),
     dict(type='MultiStepLR', milestones=[175], gamma=0.1, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
+         begin='warmup', end='max', convert_to_iter_based=True),
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+train_cfg = dict(max_epochs=200)
 default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=2))
