@@ -1,6 +1,5 @@
 """A run killed with SIGKILL mid-epoch and resumed with ``--resume`` ends
 with the same weights and the same logged losses as an uninterrupted run."""
-import os
 import os.path as osp
 import signal
 import subprocess

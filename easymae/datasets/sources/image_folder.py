@@ -1,7 +1,7 @@
 """ImageNet-style folders: ``root/<class>/<image>``."""
 import os
 import os.path as osp
-from typing import Sequence
+from typing import Optional, Sequence
 
 from easymae.registry import DATA_SOURCES
 from .base import BaseDataSource
@@ -16,10 +16,15 @@ class ImageFolder(BaseDataSource):
     Args:
         root: folder holding one sub-folder per class.
         extensions: file name endings counted as images (case-insensitive).
+        num_classes: when given, more class sub-folders than this is an
+            error naming them (their labels would be out of the model's
+            range); the config check fills it in from the model's
+            ``head.num_classes``.
     """
 
     def __init__(self, root: str,
-                 extensions: Sequence[str] = IMG_EXTENSIONS):
+                 extensions: Sequence[str] = IMG_EXTENSIONS,
+                 num_classes: Optional[int] = None):
         if not osp.isdir(root):
             raise FileNotFoundError(f'ImageFolder: {root!r} is not a '
                                     'directory')
@@ -27,7 +32,15 @@ class ImageFolder(BaseDataSource):
         if not classes:
             raise ValueError(f'ImageFolder: {root!r} has no class '
                              'sub-folders')
+        if num_classes is not None and len(classes) > num_classes:
+            extra = classes[num_classes:]
+            raise ValueError(
+                f'ImageFolder: {root!r} has {len(classes)} class sub-folders '
+                f'but num_classes={num_classes}: the labels of '
+                f'{extra[:5]}{" ..." if len(extra) > 5 else ""} would be '
+                'out of range')
         super().__init__(classes)
+        self.num_classes = num_classes
         self.root = root
         exts = tuple(e.lower() for e in extensions)
         for label, name in enumerate(classes):

@@ -16,13 +16,12 @@ sees a different caption of the same image.
 """
 import csv
 import json
-import os
 import os.path as osp
 from collections import OrderedDict
 from typing import Optional
 
 from easymae.registry import DATA_SOURCES
-from .base import BaseDataSource
+from .base import BaseDataSource, InsideRoot
 
 FORMATS = ('jsonl', 'tsv', 'csv', 'coco')
 
@@ -62,6 +61,8 @@ class ImageText(BaseDataSource):
                              f'got {format!r}')
         self.ann_file, self.format = ann_file, format
         self.img_root = osp.normpath(osp.join(self.data_root, img_prefix))
+        # symbolic links resolved: a link inside cannot lead outside
+        self._inside = InsideRoot(self.data_root, 'data root')
         # image path -> captions, first-seen order (stable sample indices)
         pairs: 'OrderedDict[str, list]' = OrderedDict()
         if format == 'jsonl':
@@ -92,9 +93,9 @@ class ImageText(BaseDataSource):
             raise ValueError(f'{where}: image path must be a non-empty '
                              f'string, got {rel_path!r}')
         path = osp.normpath(osp.join(self.img_root, rel_path))
-        if os.path.commonpath([path, self.data_root]) != self.data_root:
-            raise ValueError(f'{where}: image path {rel_path!r} points '
-                             f'outside the data root {self.data_root!r}')
+        problem = self._inside.problem(path)
+        if problem:
+            raise ValueError(f'{where}: image path {rel_path!r} {problem}')
         return path
 
     @staticmethod
