@@ -12,6 +12,7 @@ import pytest
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(ROOT, 'tools', 'experiments'))
+import results_grid  # noqa: E402
 import run_results  # noqa: E402
 
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
@@ -127,7 +128,7 @@ def test_unknown_step_name_is_a_clear_error():
 
 
 def test_cifar10_grid_lists_main_comparison_first():
-    names = [s.name for s in run_results.grid_cifar10([0, 1])]
+    names = [s.name for s in results_grid.grid_cifar10([0, 1])]
     assert names[:4] == ['mae_vit-tiny6-p4_1xb128-20e', 'ft5e_mae-ep10',
                          'ft5e_mae', 'ft5e_scratch']
     assert 'ft10e_scratch_seed1' in names and 'ft5e_scratch_seed1' in names
@@ -138,15 +139,15 @@ def test_cifar10_grid_lists_main_comparison_first():
                    for n in names)
     # pretraining seeds are rows of their own ('_pseed1'), whatever --seeds
     assert {'mae_vit-tiny6-p4_1xb128-20e_pseed1', 'ft5e_mae_pseed1'} <= {
-        s.name for s in run_results.grid_cifar10([0])}
+        s.name for s in results_grid.grid_cifar10([0])}
     # a snapshot-initialised step does not drag its pretrain in again
-    picked = run_results.select(run_results.grid_cifar10([0]),
+    picked = run_results.select(results_grid.grid_cifar10([0]),
                                 ['ft5e_mae-ep10', 'ft5e_scratch'])
     assert [s.name for s in picked] == ['ft5e_mae-ep10', 'ft5e_scratch']
-    picked = run_results.select(run_results.grid_cifar10([0]), ['ft10e_mae'])
+    picked = run_results.select(results_grid.grid_cifar10([0]), ['ft10e_mae'])
     assert [s.name for s in picked] == ['mae_vit-tiny6-p4_1xb128-20e',
                                         'ft10e_mae']
-    for s in run_results.grid_cifar10([0]):
+    for s in results_grid.grid_cifar10([0]):
         assert osp.isfile(osp.join(ROOT, s.config)), s.config
         if s.init_from:
             assert s.init_from in names
@@ -200,7 +201,7 @@ def test_randaugment_survives_posterize_to_zero_bits():
 def test_a_stopped_run_is_recorded_as_incomplete(tmp_path):
     # a pretrain stopped midway leaves its command and mmengine's scalars,
     # but no step.json: it is collected, marked, never passed as finished
-    step = run_results.grid_cifar10([0])[0]
+    step = results_grid.grid_cifar10([0])[0]
     wd = tmp_path / step.name
     (wd / '20260101_000000' / 'vis_data').mkdir(parents=True)
     (wd / 'command.txt').write_text('python tools/train.py x.py\n')
@@ -217,7 +218,7 @@ def test_a_stopped_run_is_recorded_as_incomplete(tmp_path):
 
 
 def test_snapshot_is_copied_when_its_epoch_is_written(tmp_path):
-    step = next(s for s in run_results.grid_cifar10([0])
+    step = next(s for s in results_grid.grid_cifar10([0])
                 if s.name == 'ft5e_mae-ep10')
     assert not run_results.take_snapshot(str(tmp_path), step)
     pre = tmp_path / step.init_from
@@ -233,7 +234,7 @@ def test_snapshot_is_copied_when_its_epoch_is_written(tmp_path):
 
 
 def test_stopped_step_resumes_and_its_two_logs_merge(tmp_path):
-    step = run_results.Step('pt', 'pretrain', run_results.MAE_PT)
+    step = results_grid.Step('pt', 'pretrain', results_grid.MAE_PT)
     work = tmp_path / 'work'
     cmd = run_results.command(step, str(work), None, amp=True)
     assert '--resume' not in cmd  # nothing to resume yet
@@ -257,7 +258,7 @@ def test_stopped_step_resumes_and_its_two_logs_merge(tmp_path):
 
 
 def test_mae_lite_student_starts_its_teacher_from_the_teacher_step(tmp_path):
-    steps = {s.name: s for s in run_results.grid_cifar10([0])}
+    steps = {s.name: s for s in results_grid.grid_cifar10([0])}
     student = steps['mae-distill_20e']
     teacher_dir = tmp_path / student.init_from
     teacher_dir.mkdir()
