@@ -9,7 +9,8 @@ from mmengine.config import Config, DictAction  # noqa: F401 (re-export)
 from mmengine.model import is_model_wrapper
 
 import easymae  # noqa: F401 (registers every component)
-from easymae.config_check import check_config_in_scope, schedule_warnings
+from easymae.config_check import (check_config_in_scope,
+                                  check_config_syntax, schedule_warnings)
 from easymae.fileio import (CheckpointConfigError, CheckpointFormatError,
                             CheckpointKindError, CheckpointMismatchError,
                             LoadReport, UnsafeCheckpointError,
@@ -26,6 +27,7 @@ CHECKPOINT_ERRORS = (UnsafeCheckpointError, CheckpointFormatError,
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path!r}')
+    check_config_syntax(path)  # names the file, mmengine does not
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)

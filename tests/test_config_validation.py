@@ -183,3 +183,80 @@ def test_main_job_shortens_its_recipes_without_cutting_the_cosine(attr):
     cfg = load_config(path, {'train_cfg.max_epochs': 5})
     assert schedule_warnings(cfg) == []
     assert resolve_param_scheduler(cfg.param_scheduler, cfg)[-1].end == 5
+
+
+# ---- mistakes the runner would otherwise take silently or late -----------
+
+@pytest.mark.parametrize('options, expected', [
+    # a misspelt top-level key would just be ignored by the runner
+    ({'lod_from': 'pretrained.pth'},
+     "lod_from='pretrained.pth': not a key the runner reads (it would be "
+     "ignored); did you mean 'load_from'?"),
+    ({'defualt_hooks': dict(logger=dict(interval=5))},
+     "did you mean 'default_hooks'?"),
+    # a run that trains nothing; a negative learning rate
+    ({'train_cfg.max_epochs': 0},
+     'train_cfg.max_epochs=0: must be >= 1 (the run would train nothing)'),
+    ({'train_cfg': dict(_delete_=True, type='IterBasedTrainLoop',
+                        max_iters=-5)},
+     'train_cfg.max_iters=-5: must be >= 1'),
+    ({'optim_wrapper.optimizer.lr': -1e-3},
+     'optim_wrapper.optimizer.lr=-0.001: a learning rate must be >= 0'),
+])
+def test_run_level_mistakes_are_rejected(options, expected):
+    assert expected in _problems(options)
+
+
+def test_config_variables_are_not_taken_for_misspelt_keys():
+    # top-level names far from every runner key are the config's variables
+    cfg = load_config(DIGITS_MAE, {'data_root': 'data/', 'img': 16,
+                                   'train_pipeline': [], 'base_lr': 1e-3})
+    check_config_in_scope(cfg)
+
+
+def test_data_source_classes_must_match_the_head(tmp_path):
+    config = osp.join(REPO, 'configs', 'classification', 'mae',
+                      'vit-tiny-d6-p4_linear-probe_1xb64-coslr-10e_digits.py')
+    source = dict(_delete_=True, type='ImageList', root=str(tmp_path),
+                  list_file='list.txt')
+    cfg = load_config(config, {'train_dataloader.dataset.data_source':
+                               dict(source, num_classes=12)})
+    with pytest.raises(ConfigError) as info:
+        check_config_in_scope(cfg)
+    assert ('train_dataloader.dataset.data_source.num_classes=12 but the '
+            'model has 10 classes (model.head.num_classes)') in \
+        str(info.value)
+    # not given: the check passes the head's count on, so every label is
+    # checked when the list is read
+    cfg = load_config(config, {'train_dataloader.dataset.data_source':
+                               source})
+    check_config_in_scope(cfg)
+    assert cfg.train_dataloader.dataset.data_source.num_classes == 10
+
+
+def test_syntax_error_names_the_config_file(tmp_path):
+    import traceback
+    path = tmp_path / 'broken_cfg.py'
+    path.write_text(f"_base_ = [{DIGITS_MAE!r}]\n"
+                    "model = dict(mask_ratio=0.6,\n"
+                    "train_cfg = dict(max_epochs=2)\n")
+    with pytest.raises(SyntaxError) as info:
+        load_config(str(path))
+    assert info.value.filename == str(path)
+    assert f'in the config file {path}' in str(info.value)
+    shown = ''.join(traceback.format_exception(info.value))
+    assert f'File "{path}", line' in shown and '<unknown>' not in shown
+
+
+@pytest.mark.slow
+def test_zero_epochs_is_refused_before_anything_is_created(tmp_path):
+    work_dir = tmp_path / 'never'
+    proc = subprocess.run(
+        train_cmd(DIGITS_MAE, work_dir, '--cfg-options',
+                  'train_cfg.max_epochs=0', 'optim_wrapper.optimizer.lr=-1'),
+        cwd=REPO, env=env(), capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert 'invalid config (2 problems)' in proc.stderr
+    assert 'train_cfg.max_epochs=0: must be >= 1' in proc.stderr
+    assert 'optim_wrapper.optimizer.lr=-1: a learning rate' in proc.stderr
+    assert not work_dir.exists()
