@@ -368,7 +368,8 @@ import os, sys, torch
 from easymae.models.backbones.vision_transformer import VisionTransformer
 vit = VisionTransformer(arch='tiny', img_size=16, patch_size=4, embed_dim=32,
                         depth=2, num_heads=2,
-                        init_cfg=dict(type='Pretrained', checkpoint=sys.argv[1]))
+                        init_cfg=dict(type='Pretrained',
+                                      checkpoint=sys.argv[1]))
 vit.init_weights()
 print('rank', os.environ['LOCAL_RANK'], float(vit.pos_embed.sum()))
 '''

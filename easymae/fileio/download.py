@@ -39,6 +39,7 @@ import os
 import re
 import socket
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -187,7 +188,7 @@ def _write_record(dst: str, url: str, sha256: Optional[str],
     record = dict(url=url, size=st.st_size, mtime_ns=st.st_mtime_ns,
                   sha256=sha256, checks=sorted(set(checks)))
     path = _sidecar(dst, 'json')
-    tmp = f'{path}.{os.getpid()}.tmp'
+    tmp = f'{path}.{os.getpid()}.{threading.get_ident()}.tmp'
     with open(tmp, 'w') as f:
         json.dump(record, f)
     os.replace(tmp, path)
@@ -214,9 +215,6 @@ def _cache_problem(url, dst, sha256, md5, size, verify, run_verify):
     if record is not None and (record.get('size') != st.st_size or
                                record.get('mtime_ns') != st.st_mtime_ns):
         record = None
-    if record is not None and record.get('url') != url:
-        return HashMismatchError(
-            f'{dst}: it was downloaded from {record.get("url")}, not {url}')
     if size is not None and st.st_size != size:
         return HashMismatchError(f'{dst}: size mismatch: expected {size} '
                                  f'bytes, got {st.st_size}')
@@ -225,7 +223,12 @@ def _cache_problem(url, dst, sha256, md5, size, verify, run_verify):
             check_hashes(dst, sha256, md5)
         except HashMismatchError as e:
             return e
-    if verify is None or _strong(sha256):
+    if _strong(sha256):
+        return None  # the content is known, wherever it came from
+    if record is not None and record.get('url') != url:
+        return HashMismatchError(
+            f'{dst}: it was downloaded from {record.get("url")}, not {url}')
+    if verify is None:
         return None
     name = _check_name(verify)
     if record is not None and name in record.get('checks', ()):
@@ -236,8 +239,11 @@ def _cache_problem(url, dst, sha256, md5, size, verify, run_verify):
         verify(dst)
     except Exception as e:  # the verifier's own error types
         return e
-    _write_record(dst, url, record and record.get('sha256'),
-                  (record or {}).get('checks', []) + [name])
+    try:  # remember it; a read-only cache is still a good cache
+        _write_record(dst, url, record and record.get('sha256'),
+                      (record or {}).get('checks', []) + [name])
+    except OSError:
+        pass
     return None
 
 
@@ -376,7 +382,8 @@ def _fetch_once(url: str, part: str, timeout: float, progress: bool,
                     f.flush()
                     raise _Fatal(f'download of {url} did not finish within '
                                  f'its deadline of {deadline_s:g} s '
-                                 '(deadline_s= or $EASYMAE_DOWNLOAD_DEADLINE_S)')
+                                 '(deadline_s= or '
+                                 '$EASYMAE_DOWNLOAD_DEADLINE_S)')
             f.flush()
             os.fsync(f.fileno())
         bar.update(0, final=True)
