@@ -6,8 +6,9 @@ import math
 
 import pytest
 import torch
-from timm.models.vision_transformer import \
-    VisionTransformer as TimmVisionTransformer
+from timm.models.vision_transformer import (
+    VisionTransformer as TimmVisionTransformer,
+)
 
 import easymae  # noqa: F401
 from easymae.models.utils.attention import encode_with_attention
