@@ -14,6 +14,7 @@ are caught, each reported with the full key, the value and what is allowed:
   checks run now rather than after the work dir, logs and data loaders
   exist.
 """
+import copy
 import difflib
 import inspect
 import typing
@@ -386,12 +387,85 @@ def check_config_in_scope(cfg) -> None:
         check_config(cfg)
 
 
+# ------------------------------------------------------------ schedules --
+# A scheduler's ``begin`` or ``end`` may name a length instead of a number:
+# 'warmup' is the config's top-level ``warmup_epochs`` (``warmup_iters`` for
+# a scheduler with ``by_epoch=False``), 'max' is ``train_cfg.max_epochs``
+# (``train_cfg.max_iters``). A base schedule written this way is set by
+# those two keys alone, from a leaf config or the command line
+# (``--cfg-options train_cfg.max_epochs=10 warmup_epochs=1``). The runner
+# resolves the names when it builds the schedulers; the check below
+# resolves them the same way. Numbers are left as they are.
+WARMUP, MAX = 'warmup', 'max'
+
+
+def schedule_unit_keys(by_epoch: bool) -> dict:
+    """Where each named length lives, for a scheduler counted in epochs or
+    in iterations."""
+    if by_epoch:
+        return {WARMUP: 'warmup_epochs', MAX: 'train_cfg.max_epochs'}
+    return {WARMUP: 'warmup_iters', MAX: 'train_cfg.max_iters'}
+
+
+def _resolve_scheduler(sched: dict, cfg, where: str) -> dict:
+    """Fills in ``sched`` (a copy; a ConfigDict stays one) in place."""
+    by_epoch = sched.get('by_epoch', True)
+    unit = 'epochs' if by_epoch else 'iters'
+    lengths = {WARMUP: cfg.get(f'warmup_{unit}'),
+               MAX: (cfg.get('train_cfg') or {}).get(f'max_{unit}')}
+    keys = schedule_unit_keys(by_epoch)
+    for field in ('begin', 'end'):
+        value = sched.get(field)
+        if not isinstance(value, str):
+            continue
+        if value not in lengths:
+            raise ConfigError(
+                f'{where}.{field}={value!r}: a number, {WARMUP!r} '
+                f'({keys[WARMUP]}) or {MAX!r} ({keys[MAX]})')
+        if lengths[value] is None:
+            raise ConfigError(
+                f'{where}.{field}={value!r} needs {keys[value]}, which '
+                'the config does not set'
+                + ('' if by_epoch else ' (this scheduler counts '
+                   'iterations: by_epoch=False)'))
+        sched[field] = lengths[value]
+    return sched
+
+
+def resolve_param_scheduler(schedulers, cfg):
+    """``schedulers`` (a dict, a list of dicts, or one list per optimizer
+    name) with every named ``begin``/``end`` replaced by its length in
+    ``cfg``; ``ConfigError`` for a name that cannot resolve. Returns a
+    copy; built schedulers pass through."""
+    if schedulers is None:
+        return None
+    if isinstance(schedulers, dict) and 'type' not in schedulers:
+        # one scheduler list per optimizer of an OptimWrapperDict
+        return {name: resolve_param_scheduler(value, cfg)
+                for name, value in schedulers.items()}
+    single = not isinstance(schedulers, (list, tuple))
+    items = [schedulers] if single else list(schedulers)
+    out = [_resolve_scheduler(copy.deepcopy(s), cfg, f'param_scheduler[{i}]')
+           if isinstance(s, dict) else s for i, s in enumerate(items)]
+    return out[0] if single else out
+
+
+def describe_schedule(schedulers) -> Optional[str]:
+    """One line per resolved scheduler list, for the log:
+    ``LinearLR epochs 0-3, CosineAnnealingLR epochs 3-30``."""
+    if not isinstance(schedulers, (list, tuple)) or \
+            not all(isinstance(s, dict) for s in schedulers):
+        return None
+    return ', '.join(
+        f"{s.get('type')} {'epochs' if s.get('by_epoch', True) else 'iters'}"
+        f" {s.get('begin', 0)}-{s.get('end', 'end')}" for s in schedulers)
+
+
 def _resolved_schedulers(cfg):
     """(param_scheduler with its named lengths resolved, problem or None)."""
-    from easymae.engine.schedule import ScheduleError, resolve_param_scheduler
     try:
         return resolve_param_scheduler(cfg.get('param_scheduler'), cfg), None
-    except ScheduleError as err:
+    except ConfigError as err:
         return None, str(err)
 
 
@@ -400,14 +474,13 @@ def schedule_warnings(cfg) -> list:
 
     A scheduler whose ``begin``/``end`` is ``'warmup'`` or ``'max'``
     follows ``warmup_epochs`` and ``train_cfg.max_epochs`` (see
-    ``easymae/engine/schedule.py``); one given in numbers does not, so
+    the section above); one given in numbers does not, so
     shortening a run with ``--cfg-options train_cfg.max_epochs=N`` cuts its
     cosine off part-way (or, for a short run of a long recipe, training
     never leaves the warm-up). A warm-up as long as the run does the same.
     That can be wanted, so it is a warning, not an error; it names the
     scheduler and the key to change.
     """
-    from easymae.engine.schedule import named_lengths, unit_keys
     loop = cfg.get('train_cfg') or {}
     raw = cfg.get('param_scheduler') or []
     resolved, problem = _resolved_schedulers(cfg)
@@ -422,19 +495,20 @@ def schedule_warnings(cfg) -> list:
         length, unit, by_epoch = loop['max_iters'], 'iter', False
     else:
         return []
-    warmup_key = unit_keys(by_epoch)['warmup']
+    warmup_key = schedule_unit_keys(by_epoch)[WARMUP]
     found = []
     for i, (sched, given) in enumerate(zip(schedulers, raw)):
         # schedulers counted in the other unit cannot be compared here
         if not isinstance(sched, dict) or \
                 sched.get('by_epoch', True) != by_epoch:
             continue
-        named = named_lengths(given)
+        named = {f: given.get(f) for f in ('begin', 'end')} \
+            if isinstance(given, dict) else {}
         name = f"param_scheduler[{i}] ({sched.get('type')})"
         begin, end = sched.get('begin', 0), sched.get('end')
         if begin >= length:
             fix = (f'set {warmup_key} below {length}'
-                   if named.get('begin') == 'warmup' else
+                   if named.get('begin') == WARMUP else
                    f'set param_scheduler.{i}.begin and .end inside the run')
             found.append(
                 f'{name} begins at {unit} {begin} but train_cfg.max_{unit}s'
@@ -442,7 +516,7 @@ def schedule_warnings(cfg) -> list:
         elif end is not None and end > length:
             share = (length - begin) / (end - begin)
             fix = (f'set {warmup_key} below {length}'
-                   if named.get('end') == 'warmup' else
+                   if named.get('end') == WARMUP else
                    f"set param_scheduler.{i}.end='max' (or {length}) if "
                    'the run was shortened on purpose')
             found.append(

@@ -7,7 +7,7 @@ import pytest
 
 import easymae  # noqa: F401
 from easymae.apis import load_config
-from easymae.engine.schedule import resolve_param_scheduler
+from easymae.config_check import resolve_param_scheduler
 from easymae.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))

@@ -173,7 +173,7 @@ def test_main_job_shortens_its_recipes_without_cutting_the_cosine(attr):
     # train_cfg.max_epochs: the schedulers' 'max' follows it
     import importlib.util
 
-    from easymae.engine.schedule import resolve_param_scheduler
+    from easymae.config_check import resolve_param_scheduler
     spec = importlib.util.spec_from_file_location(
         'main_job', osp.join(REPO, 'tools', 'main_job.py'))
     main_job = importlib.util.module_from_spec(spec)

@@ -12,8 +12,11 @@ from mmengine.registry import DefaultScope
 
 import easymae  # noqa: F401
 from easymae.apis import build_runner, load_config
-from easymae.config_check import ConfigError
-from easymae.engine.schedule import describe, resolve_param_scheduler
+from easymae.config_check import (
+    ConfigError,
+    describe_schedule,
+    resolve_param_scheduler,
+)
 from easymae.registry import PARAM_SCHEDULERS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -163,7 +166,7 @@ def test_resolution_copies_and_leaves_numbers_alone():
     assert raw[1]['end'] == 'max'
     # one scheduler list per optimizer
     assert resolve_param_scheduler({'a': raw}, cfg) == {'a': out}
-    assert describe(out) == 'LinearLR epochs 0-2, StepLR epochs 2-30'
+    assert describe_schedule(out) == 'LinearLR epochs 0-2, StepLR epochs 2-30'
 
 
 def test_runner_builds_the_retimed_schedule(tmp_path):

@@ -397,7 +397,7 @@ def test_vit_base_config_is_the_reference_recipe():
     assert cfg.train_dataloader.batch_size == 256
     assert opt.lr * 8 * 256 / cfg.auto_scale_lr.base_batch_size == \
         pytest.approx(4e-4)
-    from easymae.engine.schedule import resolve_param_scheduler
+    from easymae.config_check import resolve_param_scheduler
     warmup, step = resolve_param_scheduler(cfg.param_scheduler, cfg)
     assert warmup.type == 'LinearLR' and warmup.end == 10
     assert warmup.start_factor * opt.lr == pytest.approx(5e-7)

@@ -15,7 +15,7 @@
 * ``train_cfg=dict(by_epoch=...)`` without a ``type`` gets easymae's
   resumable loops (see ``loops.py``) rather than mmengine's.
 * ``begin``/``end`` of a scheduler given as ``'warmup'``/``'max'`` are
-  resolved from ``warmup_epochs`` and ``train_cfg`` (see ``schedule.py``).
+  resolved from ``warmup_epochs`` and ``train_cfg`` (see ``config_check``).
 * ``compile = True`` (or a dict of ``torch.compile`` options) compiles the
   model's training forward, not mmengine's whole ``train_step``.
 """
@@ -28,7 +28,8 @@ from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.runner import Runner
 
-from easymae.config_check import ConfigError, compile_problems
+from easymae.config_check import (ConfigError, compile_problems,
+                                  describe_schedule, resolve_param_scheduler)
 from easymae.fileio.checkpoint_config import config_to_json
 from easymae.fileio.safe_load import load_file
 from easymae.fileio.state_dict import (CheckpointKindError,
@@ -38,7 +39,6 @@ from easymae.fileio.state_dict import (CheckpointKindError,
 from easymae.registry import CHECKPOINT_LOADERS, RUNNERS
 from .checkpoint_io import check_writable_dir
 from .dist import init_distributed
-from .schedule import ScheduleError, describe, resolve_param_scheduler
 
 
 @RUNNERS.register_module()
@@ -69,13 +69,10 @@ class EasyRunner(Runner):
     def build_param_scheduler(self, scheduler):
         # begin/end='warmup'|'max' follow warmup_epochs and train_cfg, so
         # train_cfg.max_epochs=N alone re-times the whole schedule
-        try:
-            scheduler = resolve_param_scheduler(scheduler, self.cfg)
-        except ScheduleError as err:
-            raise ConfigError(str(err)) from err
+        scheduler = resolve_param_scheduler(scheduler, self.cfg)
         lines = scheduler.values() if isinstance(scheduler, dict) and \
             'type' not in scheduler else [scheduler]
-        for line in filter(None, map(describe, lines)):
+        for line in filter(None, map(describe_schedule, lines)):
             self.logger.info(f'param_scheduler: {line}')
         return super().build_param_scheduler(scheduler)
 

@@ -6,7 +6,7 @@
 # x0.1 step. MultiStepLR's milestones count from its begin, the warm-up's
 # end.
 # Lengths: train_cfg.max_epochs and warmup_epochs; the schedulers'
-# 'warmup'/'max' follow them (easymae/engine/schedule.py). The milestone is
+# 'warmup'/'max' follow them (easymae/config_check.py). The milestone is
 # a number: a recipe that changes the length sets it too.
 optim_wrapper = dict(
     type='OptimWrapper',
