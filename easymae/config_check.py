@@ -432,22 +432,38 @@ def _resolve_scheduler(sched: dict, cfg, where: str) -> dict:
     return sched
 
 
-def resolve_param_scheduler(schedulers, cfg):
+def _never_runs(given, sched) -> bool:
+    """A named range that resolved empty: the run ends before (or as) it
+    begins, e.g. a 1-epoch run of a recipe with a 3-epoch warm-up."""
+    named = any(isinstance(given.get(f), str) for f in ('begin', 'end'))
+    return named and sched.get('begin', 0) >= sched.get('end', float('inf'))
+
+
+def resolve_param_scheduler(schedulers, cfg, drop_empty=False):
     """``schedulers`` (a dict, a list of dicts, or one list per optimizer
     name) with every named ``begin``/``end`` replaced by its length in
     ``cfg``; ``ConfigError`` for a name that cannot resolve. Returns a
-    copy; built schedulers pass through."""
+    copy; built schedulers pass through. ``drop_empty`` leaves out the
+    schedulers whose named range resolved empty (the runner's choice: such
+    a scheduler would never run, and mmengine refuses end <= begin)."""
     if schedulers is None:
         return None
     if isinstance(schedulers, dict) and 'type' not in schedulers:
         # one scheduler list per optimizer of an OptimWrapperDict
-        return {name: resolve_param_scheduler(value, cfg)
+        return {name: resolve_param_scheduler(value, cfg, drop_empty)
                 for name, value in schedulers.items()}
     single = not isinstance(schedulers, (list, tuple))
     items = [schedulers] if single else list(schedulers)
-    out = [_resolve_scheduler(copy.deepcopy(s), cfg, f'param_scheduler[{i}]')
-           if isinstance(s, dict) else s for i, s in enumerate(items)]
-    return out[0] if single else out
+    out = []
+    for i, given in enumerate(items):
+        sched = given
+        if isinstance(given, dict):
+            sched = _resolve_scheduler(copy.deepcopy(given), cfg,
+                                       f'param_scheduler[{i}]')
+            if drop_empty and _never_runs(given, sched):
+                continue
+        out.append(sched)
+    return out if not single else (out[0] if out else [])
 
 
 def describe_schedule(schedulers) -> Optional[str]:

@@ -38,7 +38,8 @@ from easymae.fileio.state_dict import (CheckpointKindError,
                                        load_state_dict_strict, state_dict_of)
 from easymae.registry import CHECKPOINT_LOADERS, RUNNERS
 from .checkpoint_io import check_writable_dir
-from .dist import init_distributed
+from .dist import (DEFAULT_START_TIMEOUT_S, DEFAULT_TIMEOUT_S,
+                   init_distributed)
 
 
 @RUNNERS.register_module()
@@ -69,7 +70,10 @@ class EasyRunner(Runner):
     def build_param_scheduler(self, scheduler):
         # begin/end='warmup'|'max' follow warmup_epochs and train_cfg, so
         # train_cfg.max_epochs=N alone re-times the whole schedule
-        scheduler = resolve_param_scheduler(scheduler, self.cfg)
+        # a run shorter than the warm-up has no room for what follows it:
+        # that scheduler is left out (the config check warns about it)
+        scheduler = resolve_param_scheduler(scheduler, self.cfg,
+                                            drop_empty=True)
         lines = scheduler.values() if isinstance(scheduler, dict) and \
             'type' not in scheduler else [scheduler]
         for line in filter(None, map(describe_schedule, lines)):
@@ -186,8 +190,12 @@ class EasyRunner(Runner):
             backend = dist_cfg.get('backend')
             if not torch.cuda.is_available():
                 backend = 'gloo'
-            init_distributed(self.launcher, backend=backend,
-                             timeout_s=dist_cfg.get('timeout', 1800))
+            # collectives: 600 s; first rendezvous and roll call: 1800 s
+            init_distributed(
+                self.launcher, backend=backend,
+                timeout_s=dist_cfg.get('timeout', DEFAULT_TIMEOUT_S),
+                start_timeout_s=dist_cfg.get('start_timeout',
+                                             DEFAULT_START_TIMEOUT_S))
         super().setup_env(env_cfg)
 
     def wrap_model(self, model_wrapper_cfg, model):
