@@ -4,13 +4,17 @@ sampler shards without overlap and reshuffles every epoch."""
 import json
 import os
 import os.path as osp
+import signal
+import subprocess
+import time
 
 import pytest
 import torch
 
 from easymae.engine.dist import _slurm_env_to_torchrun
-from reliab_helpers import (FIXED_PIPELINE, REPO, load_state, run_torchrun,
-                            run_train, write_config)
+from reliab_helpers import (FIXED_PIPELINE, PYTHON, REPO, TRAIN, env,
+                            free_port, load_state, run_torchrun, run_train,
+                            write_config)
 
 # 360 'val' digits, global batch 16 -> 22 iterations per epoch, 2 epochs.
 # No random transforms (a crop drawn per process could not match); the
@@ -169,3 +173,51 @@ def test_slurm_environment_becomes_torchrun_variables(monkeypatch):
     assert os.environ['LOCAL_RANK'] == '1'
     assert os.environ['MASTER_ADDR'] == 'node03'
     assert os.environ['MASTER_PORT'] == '29123'
+
+
+HANG = '''
+custom_imports = dict(imports=['reliab_plugins.stop_rank'],
+                      allow_failed_imports=False)
+custom_hooks = [dict(type='StopRankHook', rank=1, at_iter=2)]
+env_cfg = dict(dist_cfg=dict(timeout=4))
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1)
+'''
+
+
+@pytest.mark.slow
+def test_stopped_rank_is_named_within_the_timeout(tmp_path):
+    # rank 1 freezes itself (SIGSTOP) before its third step; rank 0 then
+    # waits in the gradient all-reduce. With a 4 s timeout it must fail
+    # within seconds, naming rank 1, rather than wait 30 minutes silently.
+    cfg = write_config(tmp_path, batch_size=8, split='val', extra=HANG)
+    cmd = [PYTHON, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+           '--master_addr=127.0.0.1', f'--master_port={free_port()}', TRAIN,
+           cfg, '--work-dir', str(tmp_path / 'work'), '--launcher', 'pytorch']
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env(), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    lines, stopped_at, failed_at = [], None, None
+    try:
+        deadline = time.time() + 240
+        for line in proc.stdout:
+            lines.append(line)
+            if 'rank 1 stops itself' in line and stopped_at is None:
+                stopped_at = time.time()
+            if 'DistributedTimeoutError: rank 0' in line:
+                failed_at = time.time()
+                break
+            assert time.time() < deadline, ''.join(lines[-50:])
+    finally:
+        # the frozen rank ignores torchrun's SIGTERM: end the whole group
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+    out = ''.join(lines)
+    assert stopped_at is not None and failed_at is not None, out[-6000:]
+    assert failed_at - stopped_at < 60
+    assert ('a collective in iteration 3 did not complete within 4 s '
+            '(env_cfg.dist_cfg.timeout); rank(s) [1] did not answer') in out
+    assert 'process group: gloo, 2 processes; a collective that waits ' \
+        'more than 4 s (env_cfg.dist_cfg.timeout)' in out

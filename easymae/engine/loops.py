@@ -29,11 +29,16 @@ from mmengine.runner import EpochBasedTrainLoop as _MMEpochBasedTrainLoop
 from mmengine.runner import IterBasedTrainLoop as _MMIterBasedTrainLoop
 
 from easymae.registry import LOOPS
+from .dist import describe_process_group, name_missing_ranks
 
 
 def _private_generator(runner, dataloader) -> None:
     seed = runner.seed if runner.seed is not None else 0
     dataloader.generator = torch.Generator().manual_seed(int(seed))
+    # here rather than at set-up: the log file exists by now
+    described = describe_process_group()
+    if described:
+        runner.logger.info(described)
 
 
 def restore_pending_rng_state(runner) -> None:
@@ -70,6 +75,10 @@ class EpochBasedTrainLoop(_MMEpochBasedTrainLoop):
         self.runner.call_hook('after_train_epoch')
         self._epoch += 1
 
+    def run_iter(self, idx, data_batch) -> None:
+        with name_missing_ranks(f'iteration {self._iter + 1}'):
+            super().run_iter(idx, data_batch)
+
 
 @LOOPS.register_module(name='IterBasedTrainLoop', force=True)
 class IterBasedTrainLoop(_MMIterBasedTrainLoop):
@@ -104,3 +113,7 @@ class IterBasedTrainLoop(_MMIterBasedTrainLoop):
         self.runner.call_hook('after_train_epoch')
         self.runner.call_hook('after_train')
         return self.runner.model
+
+    def run_iter(self, data_batch) -> None:
+        with name_missing_ranks(f'iteration {self._iter + 1}'):
+            super().run_iter(data_batch)
