@@ -236,3 +236,18 @@ def test_prefix_selects_a_subtree(tmp_path):
     assert torch.equal(dst.cls_token, src.cls_token)
     with pytest.raises(ConversionError, match="prefix 'nobody.'"):
         load_pretrained_backbone(dst, str(ckpt), prefix='nobody.')
+
+
+def test_timm_checkpoint_with_layer_scale_is_complete(tmp_path):
+    # timm names layer scale blocks.N.ls1.gamma / ls2.gamma; a ViT that uses
+    # it (SimMIM's recipe) must convert, publish and load like any other
+    src = make_vit(seed=2, init_values=0.1)
+    assert any('.ls1.gamma' in k for k in src.state_dict())
+    ckpt = tmp_path / 'timm_ls.pth'
+    torch.save(src.state_dict(), ckpt)
+    conv = to_timm(torch.load(ckpt, weights_only=True), source=str(ckpt))
+    check_complete(conv)
+    dst = make_vit(seed=3, init_values=0.1)
+    load_pretrained_backbone(dst, str(ckpt))
+    x = torch.randn(2, 3, 16, 16)
+    assert torch.equal(dst.forward_features(x), src.forward_features(x))

@@ -34,7 +34,7 @@ _MAE_DECODER = re.compile(r'^(mask_token|decoder_\w+)(\.|$)')
 TIMM_VIT_KEY = re.compile(
     r'^(cls_token|pos_embed|patch_embed\.proj\.(weight|bias)'
     r'|blocks\.\d+\.(norm1|norm2|attn\.qkv|attn\.proj|mlp\.fc1|mlp\.fc2)'
-    r'\.(weight|bias)'
+    r'\.(weight|bias)|blocks\.\d+\.ls[12]\.gamma'
     r'|norm\.(weight|bias)|fc_norm\.(weight|bias)|head\.(weight|bias))$')
 
 
