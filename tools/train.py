@@ -13,7 +13,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from easymae.apis import DictAction, build_runner, load_config  # noqa: E402
+from easymae.apis import (DictAction, build_runner, load_config,  # noqa: E402
+                          run_tool)
 
 
 def parse_args(argv=None):
@@ -51,4 +52,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))
