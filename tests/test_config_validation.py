@@ -170,7 +170,8 @@ def test_train_tool_rejects_before_creating_anything(tmp_path):
 @pytest.mark.parametrize('attr', ['PRETRAIN', 'FINETUNE', 'SCRATCH'])
 def test_main_job_shortens_its_recipes_without_cutting_the_cosine(attr):
     # tools/main_job.py --pretrain-epochs/--finetune-epochs N sets only
-    # train_cfg.max_epochs: the schedulers' 'max' follows it
+    # train_cfg.max_epochs (and the warm-up, a tenth of it): the
+    # schedulers' 'warmup' and 'max' follow them
     import importlib.util
 
     from easymae.config_check import resolve_param_scheduler
@@ -179,10 +180,17 @@ def test_main_job_shortens_its_recipes_without_cutting_the_cosine(attr):
     main_job = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(main_job)
     path = osp.join(REPO, getattr(main_job, attr))
-    assert main_job.epochs_options(5) == ['train_cfg.max_epochs=5']
-    cfg = load_config(path, {'train_cfg.max_epochs': 5})
+    assert main_job.epochs_options(5) == ['train_cfg.max_epochs=5',
+                                          'warmup_epochs=1']
+    cfg = load_config(path, {'train_cfg.max_epochs': 5, 'warmup_epochs': 1})
     assert schedule_warnings(cfg) == []
-    assert resolve_param_scheduler(cfg.param_scheduler, cfg)[-1].end == 5
+    warmup, main = resolve_param_scheduler(cfg.param_scheduler, cfg)
+    assert (warmup.end, main.begin, main.end) == (1, 1, 5)
+    # the default lengths are the recipe's own
+    cfg = load_config(path)
+    n = cfg.train_cfg.max_epochs
+    assert main_job.epochs_options(n) == [f'train_cfg.max_epochs={n}',
+                                          f'warmup_epochs={cfg.warmup_epochs}']
 
 
 # ---- mistakes the runner would otherwise take silently or late -----------
