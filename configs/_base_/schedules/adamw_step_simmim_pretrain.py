@@ -3,8 +3,8 @@
 # and tokens), grad clip 5.0; base lr 1e-4 per 512 images, scaled by the
 # effective batch (EasyRunner: lr x GPUs x batch x accumulation / 512);
 # 10 warm-up epochs from 5e-7 (x the same scale), then constant with one
-# x0.1 step. MultiStepLR's milestones count from its begin, the warm-up's
-# end.
+# x0.1 step at epoch 700 as the reference. MultiStepLR's milestones count
+# from its begin, the warm-up's end: 690 + 10 = 700.
 # Lengths: train_cfg.max_epochs and warmup_epochs; the schedulers'
 # 'warmup'/'max' follow them (easymae/config_check.py). The milestone is
 # a number: a recipe that changes the length sets it too.
@@ -26,7 +26,7 @@ warmup_epochs = 10
 param_scheduler = [
     dict(type='LinearLR', start_factor=5e-7 / 1e-4, by_epoch=True, begin=0,
          end='warmup', convert_to_iter_based=True),
-    dict(type='MultiStepLR', milestones=[700], gamma=0.1, by_epoch=True,
+    dict(type='MultiStepLR', milestones=[690], gamma=0.1, by_epoch=True,
          begin='warmup', end='max', convert_to_iter_based=True),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=800)

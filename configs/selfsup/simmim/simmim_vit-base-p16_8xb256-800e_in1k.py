@@ -6,9 +6,8 @@
 #   base lr 1e-4 per 512 images, scaled linearly with the total batch
 #   (8 GPUs x 256 = 2048 -> 4e-4; the reference README's 16 x 128 is the
 #   same 2048); 10 warm-up epochs from 5e-7 (x the same scale), then
-#   constant with one x0.1 step. The milestone (700) counts from the
-#   warm-up's end, so the step comes at epoch 710; the reference's
-#   milestones are absolute (epoch 700).
+#   constant with one x0.1 step at epoch 700, as the reference (the
+#   milestone, 690, counts from the warm-up's end).
 # Encoder as the reference's: layer scale from 0.1 (init_values) and a
 # final norm before the decoder (the reference applies it whenever mean
 # pooling is off, as in pretraining).
