@@ -5,9 +5,16 @@ import torch
 from easymae.registry import TRANSFORMS
 
 
+def _chw(img: np.ndarray) -> torch.Tensor:
+    if img.ndim == 2:
+        img = img[:, :, None]
+    return torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
+
+
 @TRANSFORMS.register_module()
 class PackInputs:
-    """``img`` (HxWx3 uint8) -> ``inputs`` (3xHxW uint8 tensor).
+    """``img`` (HxWx3 uint8) -> ``inputs`` (3xHxW uint8 tensor); a list of
+    views (``MultiView``) -> a list of such tensors.
 
     Pixels stay uint8 until the data preprocessor normalises them on the
     device: a quarter of the host-to-device traffic of float32.
@@ -20,10 +27,9 @@ class PackInputs:
 
     def __call__(self, results: dict) -> dict:
         img = results['img']
-        if img.ndim == 2:
-            img = img[:, :, None]
-        inputs = torch.from_numpy(
-            np.ascontiguousarray(img.transpose(2, 0, 1)))
+        # MultiView leaves a list of views: packed as a list of tensors
+        inputs = [_chw(v) for v in img] if isinstance(img, list) \
+            else _chw(img)
         data_samples = {k: results[k] for k in self.meta_keys if k in results}
         return dict(inputs=inputs, data_samples=data_samples)
 

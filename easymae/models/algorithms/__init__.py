@@ -1,9 +1,12 @@
 from .base import IMAGENET_MEAN, IMAGENET_STD, BaseAlgorithm
 from .classifier import ImageClassifier
+from .dino import DINO
 from .flip import FLIP
 from .mae import MAE
 from .mae_distill import MAEAttentionDistill
+from .mocov3 import MoCoV3
 from .simmim import SimMIM
 
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'BaseAlgorithm',
-           'ImageClassifier', 'FLIP', 'MAE', 'MAEAttentionDistill', 'SimMIM']
+           'ImageClassifier', 'DINO', 'FLIP', 'MAE', 'MAEAttentionDistill',
+           'MoCoV3', 'SimMIM']

@@ -1,5 +1,6 @@
 from .cls_head import LinearClsHead
+from .dino_head import DINOHead
 from .mae_head import MAEPretrainHead
 from .simmim_head import SimMIMHead
 
-__all__ = ['LinearClsHead', 'MAEPretrainHead', 'SimMIMHead']
+__all__ = ['DINOHead', 'LinearClsHead', 'MAEPretrainHead', 'SimMIMHead']

@@ -45,3 +45,16 @@ def gather_with_grad(x: torch.Tensor) -> torch.Tensor:
             dist.get_world_size() == 1:
         return x
     return _GatherWithGrad.apply(x)
+
+
+@torch.no_grad()
+def concat_all_gather(x: torch.Tensor) -> torch.Tensor:
+    """(n, ...) on each rank -> (world_size * n, ...) in rank order, with no
+    gradient (MoCo's keys: negatives only, never trained through).
+    Without a process group it returns ``x`` detached."""
+    if not (dist.is_available() and dist.is_initialized()) or \
+            dist.get_world_size() == 1:
+        return x.detach()
+    parts = [torch.empty_like(x) for _ in range(dist.get_world_size())]
+    dist.all_gather(parts, x.contiguous())
+    return torch.cat(parts, dim=0)
