@@ -14,7 +14,8 @@ import torch
 from easymae.fileio.safe_load import CheckpointFormatError
 from easymae.fileio.state_dict import (CheckpointMismatchError,
                                        state_dict_of, summarise)
-from .layouts import LAYOUTS, RENAMERS, TIMM_VIT_KEY, detect_layout
+from .layouts import (LAYOUTS, RENAMERS, SELFSUP_HEADS, TIMM_VIT_KEY,
+                      detect_layout)
 
 
 class ConversionError(CheckpointMismatchError):
@@ -93,6 +94,8 @@ def to_timm(checkpoint, layout: str = 'auto', prefix: Optional[str] = None,
         if new is None:
             dropped[key] = 'classifier head without a timm name' \
                 if key.startswith('head.') else \
+                'pretraining-only: projector / predictor / teacher' \
+                if key.startswith(SELFSUP_HEADS) or key == 'center' else \
                 'pretraining-only: decoder / mask token'
             continue
         if new in out:

@@ -38,6 +38,15 @@ TIMM_VIT_KEY = re.compile(
     r'|norm\.(weight|bias)|fc_norm\.(weight|bias)|head\.(weight|bias))$')
 
 
+# Heads and EMA encoders of contrastive / self-distillation pretraining
+# (MoCo v3: projector, predictor, momentum_encoder; DINO: dino_head, teacher
+# and its `center` buffer): a backbone drops them. The momentum encoder or
+# teacher is taken instead with prefix='momentum_encoder.backbone.' or
+# prefix='teacher.backbone.'.
+SELFSUP_HEADS = ('projector.', 'predictor.', 'momentum_encoder.',
+                 'dino_head.', 'teacher.')
+
+
 class UnknownLayoutError(CheckpointMismatchError):
     """The checkpoint's keys match none of the known layouts (a
     ``CheckpointMismatchError``, so callers catch one type)."""
@@ -64,6 +73,8 @@ def rename_easymae(key: str) -> Optional[str]:
             key in ('encoder_mask_token', 'mask_token'):  # MAE / SimMIM
         return None
     if key.startswith(('teacher.', 'attn_adapter.')):  # MAE-Lite's distill
+        return None
+    if key.startswith(SELFSUP_HEADS) or key == 'center':  # MoCo v3, DINO
         return None
     head = _strip(key, 'head.')
     if head is not None:
