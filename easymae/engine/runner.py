@@ -31,15 +31,20 @@ from mmengine.runner import Runner
 from easymae.config_check import (ConfigError, compile_problems,
                                   describe_schedule, resolve_param_scheduler)
 from easymae.fileio.checkpoint_config import config_to_json
+from easymae.fileio.dcp import is_dcp_folder
 from easymae.fileio.safe_load import load_file
 from easymae.fileio.state_dict import (CheckpointKindError,
                                        describe_checkpoint,
                                        is_training_checkpoint,
                                        load_state_dict_strict, state_dict_of)
-from easymae.registry import CHECKPOINT_LOADERS, RUNNERS
+from easymae.registry import CHECKPOINT_LOADERS, MODEL_WRAPPERS, RUNNERS
 from .checkpoint_io import check_writable_dir
 from .dist import (DEFAULT_START_TIMEOUT_S, DEFAULT_TIMEOUT_S,
                    init_distributed)
+from .fsdp import (FSDP_TYPES, fully_shard_model, is_fsdp_config,
+                   is_fully_sharded, start_single_process_group)
+from .sharded_checkpoint import (SHARDED_SUFFIX, resume_sharded_checkpoint,
+                                 save_sharded_checkpoint)
 
 
 @RUNNERS.register_module()
@@ -110,7 +115,7 @@ class EasyRunner(Runner):
     # code), load tolerantly, and execute config text found in the meta.
     # Every load of the runner comes through here instead.
     def _local_checkpoint(self, filename) -> str:
-        if osp.isfile(str(filename)):
+        if osp.isfile(str(filename)) or is_dcp_folder(filename):
             return str(filename)
         # a zoo name or URL: hub resolves it (registered, so no import)
         return CHECKPOINT_LOADERS.get('resolve')(filename)
@@ -143,6 +148,21 @@ class EasyRunner(Runner):
 
     def resume(self, filename, resume_optimizer=True,
                resume_param_scheduler=True, map_location='default'):
+        sharded = str(filename).rstrip('/').endswith(SHARDED_SUFFIX) or \
+            is_dcp_folder(filename)
+        if sharded != is_fully_sharded(self.model):
+            raise CheckpointKindError(
+                f'cannot resume from {filename}: ' + (
+                    'it is a sharded checkpoint, which only an FSDP2 run '
+                    "(model_wrapper_cfg=dict(type='FSDP2'), any number of "
+                    'processes) resumes; tools/consolidate_checkpoint.py '
+                    'turns it into one file for load_from' if sharded else
+                    'an FSDP2 run resumes from a sharded checkpoint (a '
+                    f'{SHARDED_SUFFIX} folder), not a single file; start '
+                    'from its weights with load_from instead'))
+        if sharded:
+            return resume_sharded_checkpoint(self, filename, resume_optimizer,
+                                             resume_param_scheduler)
         path = self._local_checkpoint(filename)
         device = get_device() if map_location == 'default' else map_location
         checkpoint = load_file(path, map_location=device)
@@ -183,6 +203,10 @@ class EasyRunner(Runner):
         super().call_hook(fn_name, **kwargs)
 
     def setup_env(self, env_cfg: dict) -> None:
+        if not self.distributed and not is_distributed() and \
+                is_fsdp_config(self.cfg.get('model_wrapper_cfg')):
+            # FSDP2 needs a process group: one process is a group of one
+            start_single_process_group()
         # mmengine's pytorch launcher calls torch.cuda.set_device: start the
         # process group ourselves first (gloo on CPU); mmengine then skips it.
         if self.distributed and not is_distributed():
@@ -199,6 +223,14 @@ class EasyRunner(Runner):
         super().setup_env(env_cfg)
 
     def wrap_model(self, model_wrapper_cfg, model):
+        if is_fsdp_config(model_wrapper_cfg):
+            return self._fully_shard(model_wrapper_cfg, model)
+        name = (model_wrapper_cfg or {}).get('type')
+        if isinstance(name, str) and MODEL_WRAPPERS.get(name) is None:
+            known = sorted(set(MODEL_WRAPPERS.module_dict) | set(
+                MODEL_WRAPPERS.parent.module_dict) | set(FSDP_TYPES))
+            raise ValueError(f'model_wrapper_cfg.type={name!r}: no such '
+                             f'model wrapper; known: {", ".join(known)}')
         if self.distributed and not torch.cuda.is_available():
             # DDP over CPU modules takes no device ids.
             model_wrapper_cfg = dict(model_wrapper_cfg or {})
@@ -209,6 +241,43 @@ class EasyRunner(Runner):
                 'find_unused_parameters',
                 self.cfg.get('find_unused_parameters', False))
         return super().wrap_model(model_wrapper_cfg, model)
+
+    def _fully_shard(self, model_wrapper_cfg, model):
+        """FSDP2 (see ``fsdp.py``). Weights are initialised and
+        ``load_from`` applied *before* sharding, on whole tensors, as
+        mmengine would do after wrapping a DDP model."""
+        options = dict(model_wrapper_cfg)
+        options.pop('type')
+        model = model.to(get_device())
+        if hasattr(model, 'init_weights'):
+            model.init_weights()
+        if self._load_from is not None and not self._resume:
+            path = self._local_checkpoint(self._load_from)
+            CHECKPOINT_LOADERS.get('load_from')(
+                model, load_file(path), path, logger=self.logger)
+            self._has_loaded = True
+        return fully_shard_model(model, logger=self.logger, **options)
+
+    def _init_model_weights(self) -> None:
+        # a sharded model was initialised before sharding (_fully_shard);
+        # mmengine's broadcast of state-dict tensors would mix shards
+        if not is_fully_sharded(self.model):
+            super()._init_model_weights()
+
+    def save_checkpoint(self, out_dir, filename, file_client_args=None,
+                        save_optimizer=True, save_param_scheduler=True,
+                        meta=None, by_epoch=True, backend_args=None):
+        if is_fully_sharded(self.model):
+            # every rank writes its shards (mmengine's is rank 0 only)
+            return save_sharded_checkpoint(
+                self, out_dir, filename, save_optimizer=save_optimizer,
+                save_param_scheduler=save_param_scheduler, meta=meta,
+                by_epoch=by_epoch)
+        return super().save_checkpoint(
+            out_dir, filename, file_client_args=file_client_args,
+            save_optimizer=save_optimizer,
+            save_param_scheduler=save_param_scheduler, meta=meta,
+            by_epoch=by_epoch, backend_args=backend_args)
 
     def effective_batch_size(self) -> int:
         loader = self._train_dataloader

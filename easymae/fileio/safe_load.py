@@ -12,14 +12,10 @@ from typing import Any
 
 import torch
 
+from .dcp import is_dcp_folder, load_dcp_checkpoint
+from .errors import CheckpointFormatError, UnsafeCheckpointError
 
-class UnsafeCheckpointError(RuntimeError):
-    """The file holds Python objects that only a full unpickler could
-    rebuild, i.e. it could run code. It was not loaded."""
-
-
-class CheckpointFormatError(RuntimeError):
-    """The file is not a checkpoint easymae can read."""
+__all__ = ['CheckpointFormatError', 'UnsafeCheckpointError', 'load_file']
 
 
 def _is_safetensors(path: str) -> bool:
@@ -33,7 +29,10 @@ def _is_safetensors(path: str) -> bool:
 
 
 def load_file(path: str, map_location='cpu') -> Any:
-    """The object stored in a checkpoint file, loaded safely."""
+    """The object stored in a checkpoint file, loaded safely. A sharded
+    (DCP) checkpoint folder comes back as ``{'state_dict', 'meta'}``."""
+    if is_dcp_folder(path):
+        return load_dcp_checkpoint(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f'checkpoint file not found: {path!r}')
     if _is_safetensors(path):

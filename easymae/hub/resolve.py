@@ -9,6 +9,7 @@ import os.path as osp
 from typing import Any, Optional
 from urllib.parse import urlparse
 
+from easymae.fileio.dcp import is_dcp_folder
 from easymae.fileio.download import (cache_path, download_url,
                                      verify_checkpoint)
 from easymae.fileio.safe_load import load_file
@@ -35,7 +36,7 @@ def resolve_checkpoint(name_or_url_or_path: str,
         return download_url(name, cache_path(name), progress=progress,
                             offline=offline, verify=verify_checkpoint)
     if osp.exists(name):
-        if not osp.isfile(name):
+        if not osp.isfile(name) and not is_dcp_folder(name):
             raise IsADirectoryError(f'checkpoint {name!r} is a directory, '
                                     'not a file')
         return name

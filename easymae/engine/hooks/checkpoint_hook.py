@@ -12,6 +12,7 @@ from ..checkpoint_io import (CheckpointWriteError, atomic_write_bytes,
                              get_rng_state, message_hub_from_plain,
                              message_hub_to_plain, remove_stale_temporaries,
                              set_rng_state)
+from ..fsdp import is_fully_sharded
 
 
 @HOOKS.register_module(name='CheckpointHook', force=True)
@@ -43,6 +44,10 @@ class CheckpointHook(_MMEngineCheckpointHook):
 
     def before_train(self, runner) -> None:
         super().before_train(runner)
+        if is_fully_sharded(runner.model) and \
+                self.filename_tmpl.endswith('.pth'):
+            # FSDP2: each checkpoint is a folder of shards (sharded_checkpoint)
+            self.filename_tmpl = self.filename_tmpl[:-len('.pth')] + '.dcp'
         if runner.rank != 0:
             return
         check_writable_dir(self.out_dir, what='checkpoint folder')
