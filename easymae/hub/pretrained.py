@@ -22,11 +22,19 @@ import torch.nn as nn
 from mmengine.logging import print_log
 
 from easymae.fileio.safe_load import load_file
-from easymae.fileio.state_dict import (CheckpointMismatchError,  # noqa: F401
-                                       describe_checkpoint,
-                                       load_state_dict_strict, state_dict_of)
+from easymae.fileio.state_dict import (  # noqa: F401
+    CheckpointMismatchError,
+    describe_checkpoint,
+    load_state_dict_strict,
+    state_dict_of,
+)
 from easymae.models.utils.pos_embed import resize_pos_embed
 from easymae.registry import CHECKPOINT_LOADERS, WEIGHT_INITIALIZERS
+from .bert_convert import (
+    hf_bert_to_easymae,
+    is_hf_bert,
+    load_pretrained_text_encoder,
+)
 from .convert import Conversion, _summarise, to_timm
 from .layouts import UnknownLayoutError, detect_layout
 from .resolve import resolve_checkpoint
@@ -130,6 +138,8 @@ def load_model_checkpoint(model: nn.Module, checkpoint, source: str,
     initialisation, which the log says. Anything else is refused.
     """
     state, container = state_dict_of(checkpoint, source)
+    if is_hf_bert(state):  # a transformers BERT: our names, then strict
+        state, _ = hf_bert_to_easymae(state, source)
     try:
         layout = detect_layout(state, container, source)
     except UnknownLayoutError:
@@ -185,6 +195,13 @@ class PretrainedInit:
         self.layout, self.map_location = layout, map_location
 
     def __call__(self, module: nn.Module) -> None:
+        for text in (module, getattr(module, 'backbone', None)):
+            # a BERT encoder: its own converter (ours or HF layout)
+            if isinstance(text, nn.Module) and \
+                    'word_embed.weight' in text.state_dict():
+                load_pretrained_text_encoder(text, self.checkpoint,
+                                             self.map_location)
+                return
         target = module
         if 'patch_embed.proj.weight' not in module.state_dict() and \
                 isinstance(getattr(module, 'backbone', None), nn.Module):

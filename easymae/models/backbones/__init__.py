@@ -1,4 +1,5 @@
+from .bert_encoder import BertEncoder
 from .text_transformer import TextTransformer
 from .vision_transformer import ARCHS, VisionTransformer
 
-__all__ = ['ARCHS', 'VisionTransformer', 'TextTransformer']
+__all__ = ['ARCHS', 'VisionTransformer', 'TextTransformer', 'BertEncoder']

@@ -1,6 +1,8 @@
 from .cls_head import LinearClsHead
 from .dino_head import DINOHead
 from .mae_head import MAEPretrainHead
+from .mlm_head import MaskedLMHead, NextSentenceHead
 from .simmim_head import SimMIMHead
 
-__all__ = ['DINOHead', 'LinearClsHead', 'MAEPretrainHead', 'SimMIMHead']
+__all__ = ['DINOHead', 'LinearClsHead', 'MAEPretrainHead', 'SimMIMHead',
+           'MaskedLMHead', 'NextSentenceHead']
