@@ -1,8 +1,10 @@
 """Metrics (accuracy, zero-shot) register here."""
 from .accuracy import Accuracy
 from easymae.text import TEMPLATES, get_templates
+from .mlm_metric import MaskedLMMetric
 from .zero_shot import (ZeroShotAccuracy, ZeroShotClassifierHook,
                         build_zero_shot_weights)
 
 __all__ = ['Accuracy', 'TEMPLATES', 'get_templates', 'ZeroShotAccuracy',
-           'ZeroShotClassifierHook', 'build_zero_shot_weights']
+           'ZeroShotClassifierHook', 'build_zero_shot_weights',
+           'MaskedLMMetric']
