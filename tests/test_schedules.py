@@ -72,6 +72,13 @@ LENGTHS = {
     'simmim_vit-base-p16_8xb256-800e_in1k': (10, 800),
     'simmim_vit-tiny-d6-p4_1xb64-30e_digits': (3, 30),
     'simmim_vit-tiny-p4_1xb256-200e_cifar10': (10, 200),
+    'mocov3_vit-small-p16_16xb256-300e_in1k': (40, 300),
+    'mocov3_vit-base-p16_16xb256-300e_in1k': (40, 300),
+    'mocov3_vit-tiny-p4_1xb256-300e_cifar10': (40, 300),
+    'mocov3_vit-tiny-d6-p4_1xb64-30e_digits': (3, 30),
+    'dino_vit-small-p16_8xb64-100e_in1k': (10, 100),
+    'dino_vit-tiny-p4_1xb256-100e_cifar10': (10, 100),
+    'dino_vit-tiny-d6-p4_1xb64-30e_digits': (3, 30),
 }
 # SimMIM's one x0.1 step, counted from the warm-up's end (the in1k recipe
 # steps at epoch 10 + 690 = 700, as the reference's absolute milestone)
@@ -89,10 +96,18 @@ def name(path):
     return osp.splitext(osp.basename(path))[0]
 
 
+def lr_schedulers(schedulers):
+    """The learning-rate ones (DINO also schedules its weight decay)."""
+    return [s for s in schedulers
+            if s.get('param_name', 'lr') == 'lr']
+
+
 def build_schedulers(cfg):
-    """The schedulers as the runner builds them (mmengine's registry, with
-    epoch-based ones converted to iterations), on a dummy optimizer."""
-    resolved = resolve_param_scheduler(cfg.param_scheduler, cfg)
+    """The lr schedulers as the runner builds them (mmengine's registry,
+    with epoch-based ones converted to iterations), on a dummy
+    optimizer."""
+    resolved = lr_schedulers(resolve_param_scheduler(cfg.param_scheduler,
+                                                     cfg))
     wrapper = OptimWrapper(torch.optim.SGD(
         [torch.nn.Parameter(torch.zeros(1))], lr=1.0))
     with DefaultScope.overwrite_default_scope('easymae'):
@@ -115,8 +130,8 @@ def test_shipped_schedule_is_the_one_it_trained_before(path):
             cfg.train_cfg.get('max_iters' if by_iter else 'max_epochs')) \
         == (warmup, total)
     # the lengths live in one place: the schedulers name them
-    assert [(s.begin, s.end) for s in cfg.param_scheduler] == \
-        [(0, 'warmup'), ('warmup', 'max')]
+    assert [(s.begin, s.end) for s in lr_schedulers(cfg.param_scheduler)] \
+        == [(0, 'warmup'), ('warmup', 'max')]
     unit = 1 if by_iter else EPOCH
     ramp, main = build_schedulers(cfg)
     assert (ramp.begin, ramp.end) == (0, warmup * unit)
