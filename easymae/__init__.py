@@ -6,3 +6,4 @@ from .version import __version__  # noqa: F401
 from . import datasets, engine, evaluation, models  # noqa: F401,E402
 from . import hub  # noqa: F401,E402
 from .hub.api import extract_features, get_model, list_models  # noqa: F401,E402,E501
+from .predict import inference  # noqa: F401,E402

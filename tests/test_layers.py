@@ -22,6 +22,7 @@ LAYERS = [
     {'engine'},
     {'hub'},
     {'analysis'},
+    {'predict'},
     {'__init__'},
     {'apis'},
 ]
