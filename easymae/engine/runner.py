@@ -20,6 +20,8 @@
   model's training forward, not mmengine's whole ``train_step``.
 """
 import os.path as osp
+import shlex
+import sys
 
 import torch
 from mmengine.device import get_device
@@ -200,6 +202,9 @@ class EasyRunner(Runner):
             # mmengine stores the config as Python text, which reading back
             # would execute: store it as plain JSON data instead
             kwargs['checkpoint']['meta']['cfg'] = config_to_json(self.cfg)
+            # the command line that trained it, for model cards
+            kwargs['checkpoint']['meta'].setdefault(
+                'command', ' '.join(shlex.quote(a) for a in sys.argv))
         super().call_hook(fn_name, **kwargs)
 
     def setup_env(self, env_cfg: dict) -> None:

@@ -61,7 +61,7 @@ def publish(ckpt: str, out_dir: str, name: Optional[str] = None,
     facts = _training_facts(meta, ckpt)
     plain_meta = {k: v for k, v in meta.items()
                   if k in ('epoch', 'iter', 'seed', 'experiment_name',
-                           'mmengine_version')}
+                           'mmengine_version', 'command')}
     os.makedirs(out_dir, exist_ok=True)
     files = []
     exts = ['safetensors'] + (['pth'] if also_pth else [])

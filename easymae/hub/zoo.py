@@ -17,6 +17,7 @@ from typing import Dict, List, Optional
 
 from easymae.fileio.download import (cache_path, download_url,
                                      verify_checkpoint)
+from .hf_hub import fetch_hf_hub, is_hf_hub
 
 DEFAULT_INDEX = osp.join(osp.dirname(__file__), 'zoo.json')
 REQUIRED = ('urls', 'layout', 'holds_decoder', 'norm_pix', 'epochs',
@@ -96,8 +97,15 @@ def fetch(name: str, index: Optional[str] = None,
     entry = get_entry(name, index)
     errors = []
     for url in entry['urls']:
-        dst = cache_path(url, entry.get('filename'))
         try:
+            if is_hf_hub(url):  # a Hub repository: the same checks apply
+                return fetch_hf_hub(url, entry.get('filename'),
+                                    sha256=entry.get('sha256') or None,
+                                    md5=entry.get('md5') or None,
+                                    size=entry.get('size') or None,
+                                    offline=offline,
+                                    verify=verify_checkpoint)
+            dst = cache_path(url, entry.get('filename'))
             return download_url(url, dst, sha256=entry.get('sha256') or None,
                                 md5=entry.get('md5') or None,
                                 size=entry.get('size') or None,
