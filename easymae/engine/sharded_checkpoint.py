@@ -29,10 +29,9 @@ import torch.distributed as dist
 
 from easymae.fileio.dcp import (
     EXTRA_FILE,
+    dcp_load,
     is_dcp_folder,
     read_dcp_metadata,
-    safe_planner,
-    safe_reader,
     tensor_shapes,
 )
 from easymae.fileio.safe_load import load_file
@@ -193,7 +192,6 @@ def resume_sharded_checkpoint(runner, folder: str,
                               resume_param_scheduler: bool = True) -> dict:
     """Load a folder written by :func:`save_sharded_checkpoint` into the
     runner (collective); returns the plain part (meta, message hub)."""
-    import torch.distributed.checkpoint as dcp
     from torch.distributed.checkpoint.state_dict import (
         get_state_dict,
         set_state_dict,
@@ -228,8 +226,7 @@ def resume_sharded_checkpoint(runner, folder: str,
     if resume_optimizer and has_optim:
         state['optimizer'] = optim_sd
     try:
-        dcp.load(state, storage_reader=safe_reader(folder),
-                 planner=safe_planner())
+        dcp_load(state, folder)
     except Exception as err:
         if 'optimizer' in state and 'optimizer' in str(err):
             raise ValueError(

@@ -125,14 +125,43 @@ def safe_planner(**kwargs):
             except pickle.UnpicklingError as e:
                 raise UnsafeCheckpointError(
                     f'sharded checkpoint item {fqn!r}: refused to unpickle '
-                    f'it ({str(e).splitlines()[0]}); only plain values are '
-                    'allowed') from None
+                    f'it ({_culprit(e)}); only plain values are allowed, '
+                    'nothing from it was run') from None
             if self.flatten_state_dict:
                 set_element(self.original_state_dict, self.mappings[fqn], obj)
             else:
                 self.state_dict[fqn] = obj
 
     return SafeLoadPlanner(**kwargs)
+
+
+def _culprit(err: Exception) -> str:
+    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+    for line in lines:
+        if 'Unsupported' in line or 'GLOBAL' in line:
+            return line
+    return lines[0] if lines else type(err).__name__
+
+
+def dcp_load(state: dict, folder: str, **planner_kwargs) -> None:
+    """``torch.distributed.checkpoint.load`` of ``folder`` into ``state``
+    through the safe reader and planner; a refusal on any rank comes out
+    as :class:`UnsafeCheckpointError` (DCP wraps errors per rank)."""
+    import torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint.api import CheckpointException
+    no_dist = planner_kwargs.pop('no_dist', False)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings('ignore', message='.*single process')
+            dcp.load(state, storage_reader=safe_reader(folder),
+                     planner=safe_planner(**planner_kwargs), no_dist=no_dist)
+    except CheckpointException as err:
+        for failure in err.failures.values():
+            failure = failure[0] if isinstance(failure, tuple) else failure
+            if isinstance(failure, (UnsafeCheckpointError,
+                                    CheckpointFormatError)):
+                raise failure from None
+        raise
 
 
 def tensor_shapes(metadata, prefix: str = '') -> Dict[str, tuple]:
@@ -150,7 +179,6 @@ def load_full_tensors(folder: str, prefix: str = 'model.',
     """Every tensor under ``prefix`` of a DCP folder as one whole CPU
     tensor (the shards of all ranks joined), keys without ``prefix``.
     Needs no process group."""
-    import torch.distributed.checkpoint as dcp
     from torch.distributed.checkpoint.metadata import TensorStorageMetadata
     metadata = read_dcp_metadata(folder)
     state = {}
@@ -168,11 +196,7 @@ def load_full_tensors(folder: str, prefix: str = 'model.',
             'checkpoint')
     # keys are already flat, so the planner must not re-flatten them;
     # every caller reads the whole folder by itself (no_dist)
-    with warnings.catch_warnings():
-        warnings.filterwarnings('ignore', message='.*single process')
-        dcp.load(state, storage_reader=safe_reader(folder),
-                 planner=safe_planner(flatten_state_dict=False),
-                 no_dist=True)
+    dcp_load(state, folder, flatten_state_dict=False, no_dist=True)
     return {key[len(prefix):]: value for key, value in state.items()}
 
 
