@@ -79,6 +79,12 @@ LENGTHS = {
     'dino_vit-small-p16_8xb64-100e_in1k': (10, 100),
     'dino_vit-tiny-p4_1xb256-100e_cifar10': (10, 100),
     'dino_vit-tiny-d6-p4_1xb64-30e_digits': (3, 30),
+    # BERT: iterations
+    'bert_bert-base_8xb32-1000kiter_wikipedia': (10000, 1000000),
+    'bert_bert-mini_1xb32-2kiter_wikitext2': (200, 2000),
+    'bert-base_1xb32-3e_sst2': (631, 6312),
+    'bert-mini_1xb32-3e_sst2': (631, 6312),
+    'bert-mini_1xb32-10e_sst2-1k': (31, 310),
 }
 # SimMIM's one x0.1 step, counted from the warm-up's end (the in1k recipe
 # steps at epoch 10 + 690 = 700, as the reference's absolute milestone)
@@ -138,6 +144,8 @@ def test_shipped_schedule_is_the_one_it_trained_before(path):
     assert (main.begin, main.end) == (warmup * unit, total * unit)
     if type(main).__name__ == 'CosineAnnealingLR':
         assert main.T_max == (total - warmup) * unit
+    elif type(main).__name__ == 'LinearLR':  # BERT: linear decay to zero
+        assert (main.start_factor, main.end_factor) == (1.0, 0.0)
     else:
         assert type(main).__name__ == 'MultiStepLR'
         assert sorted(main.milestones) == \

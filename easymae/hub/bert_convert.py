@@ -177,7 +177,7 @@ def load_text_encoder_state(module: nn.Module, checkpoint, source: str,
     report = load_state_dict_strict(
         module, encoder, source, kind=describe_checkpoint(checkpoint, layout),
         log=False)
-    text = (f'loaded a {layout} BERT encoder into {type(module).__name__}: '
+    text = (f'loaded the {layout} BERT encoder into {type(module).__name__}: '
             f'{report.loaded} tensors from {source}')
     if dropped:
         text += f'; dropped {summarise(dropped)}'

@@ -20,6 +20,7 @@ the cross-entropy of the original token at the chosen positions only.
   pooler + 2-way head on [CLS] for data that carries
   ``next_sentence_label``.
 """
+import os.path as osp
 from typing import List, Optional, Sequence
 
 import torch
@@ -235,25 +236,25 @@ def resolve_vocab(backbone, vocab_file: Optional[str], owner: str,
                   special_token_ids: Optional[Sequence[int]] = None):
     """The backbone config with its vocabulary size, and the special ids.
 
-    With a ``vocab_file`` both come from the file, and a backbone
-    ``vocab_size`` that differs is an error naming the file and the key.
+    With a ``vocab_file`` that exists both come from the file, and a
+    backbone ``vocab_size`` that differs is an error naming the file and
+    the key. A file not built yet is fine when ``backbone.vocab_size`` is
+    set (a config can be checked before ``tools/build_vocab.py`` runs; the
+    pipeline and ``TextVocabHook`` need the file later).
     """
-    if vocab_file is not None:
+    given = backbone.get('vocab_size') if isinstance(backbone, dict) \
+        else backbone.vocab_size
+    if vocab_file is not None and (given is None or osp.isfile(vocab_file)):
         tok = get_wordpiece(vocab_file)
         if isinstance(backbone, dict):
-            backbone = dict(backbone)
-            given = backbone.setdefault('vocab_size', tok.vocab_size)
-        else:
-            given = backbone.vocab_size
-        if given != tok.vocab_size:
+            backbone = dict(backbone, vocab_size=given or tok.vocab_size)
+        if given not in (None, tok.vocab_size):
             raise ValueError(
                 f'{owner}: the vocabulary {vocab_file} has '
                 f'{tok.vocab_size} tokens but model.backbone.vocab_size is '
-                f'{given}; leave vocab_size unset to take the file\'s')
-        specials = dict(mask=tok.mask_id, all=tuple(tok.special_ids))
-    else:
-        specials = dict(
-            mask=DEFAULT_MASK_ID if mask_token_id is None else mask_token_id,
-            all=tuple(DEFAULT_SPECIAL_IDS if special_token_ids is None
-                      else special_token_ids))
-    return backbone, specials
+                f'{given}; set it to {tok.vocab_size} (or leave it unset)')
+        return backbone, dict(mask=tok.mask_id, all=tuple(tok.special_ids))
+    return backbone, dict(
+        mask=DEFAULT_MASK_ID if mask_token_id is None else mask_token_id,
+        all=tuple(DEFAULT_SPECIAL_IDS if special_token_ids is None
+                  else special_token_ids))
