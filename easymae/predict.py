@@ -45,11 +45,12 @@ from easymae.fileio.state_dict import (
 )
 from easymae.hub.export import backbone_of, input_size_of, input_spec
 from easymae.registry import MODELS
+from easymae.resources import configs_root
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif',
                     '.tiff')
-CONFIG_ROOT = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
-                       'configs')
+# the checkout's configs/, or the copy an installed package carries
+CONFIG_ROOT = configs_root()
 # pipeline steps that read labels or text, or pack a sample: inference
 # packs images itself
 _SKIP_WORDS = ('Pack', 'Caption', 'Tokeni', 'Label', 'Text', 'MaskGenerator')

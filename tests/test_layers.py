@@ -14,7 +14,7 @@ PKG = pathlib.Path(__file__).resolve().parents[1] / 'easymae'
 # a part of the same layer or above. The root package (``easymae``) is the
 # facade: it imports the parts and registers them; nothing inside imports it.
 LAYERS = [
-    {'fileio', 'version'},
+    {'fileio', 'version', 'resources'},
     {'registry'},
     {'text', 'config_check'},
     {'models', 'datasets', 'evaluation'},
@@ -25,6 +25,7 @@ LAYERS = [
     {'predict'},
     {'__init__'},
     {'apis'},
+    {'cli', '__main__'},
 ]
 LAYER = {part: i for i, parts in enumerate(LAYERS) for part in parts}
 
