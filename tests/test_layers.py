@@ -25,7 +25,8 @@ LAYERS = [
     {'predict'},
     {'__init__'},
     {'apis'},
-    {'cli', '__main__'},
+    {'cli'},
+    {'__main__'},
 ]
 LAYER = {part: i for i, parts in enumerate(LAYERS) for part in parts}
 
