@@ -1,4 +1,5 @@
 from . import samplers, sources, transforms  # noqa: F401 (registers)
 from .dataset import PipelineDataset, build_pipeline
+from .shard_dataset import ShardDataset
 
-__all__ = ['PipelineDataset', 'build_pipeline']
+__all__ = ['PipelineDataset', 'ShardDataset', 'build_pipeline']

@@ -61,13 +61,17 @@ class EpochBasedTrainLoop(_MMEpochBasedTrainLoop):
     def run_epoch(self) -> None:
         self.runner.call_hook('before_train_epoch')
         self.runner.model.train()
-        batches = iter(self.dataloader)
         # batches of this epoch already trained before the checkpoint
         done = self._iter - self._epoch * len(self.dataloader)
+        # a streaming dataset reads past them itself, without decoding
+        skipper = getattr(self.dataloader.dataset, 'skip_batches', None)
+        if done > 0 and skipper is not None:
+            skipper(self._epoch, done)
+        batches = iter(self.dataloader)
         if done > 0:
             print_log(f'resuming in the middle of epoch {self._epoch + 1}: '
                       f'skipping its first {done} batches', logger='current')
-            for _ in range(done):
+            for _ in range(done if skipper is None else 0):
                 next(batches)
         restore_pending_rng_state(self.runner)
         for idx, data_batch in enumerate(batches, start=max(done, 0)):

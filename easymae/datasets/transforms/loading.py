@@ -1,4 +1,5 @@
 """Decode an image file into an RGB uint8 HxWx3 array."""
+import io
 import os.path as osp
 
 import cv2
@@ -36,6 +37,26 @@ def read_image(path: str, backend: str = 'cv2') -> np.ndarray:
                                 f'(pillow): {e}') from e
     raise ValueError(f"LoadImage: backend must be 'cv2' or 'pillow', got "
                      f'{backend!r}')
+
+
+def decode_image_bytes(data: bytes, where: str,
+                       backend: str = 'cv2') -> np.ndarray:
+    """``read_image`` for bytes already in memory (a tar shard's member);
+    ``where`` names them in errors."""
+    if not data:
+        raise BadImageError(f'image is empty (0 bytes): {where}')
+    if backend == 'cv2':
+        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        if img is None:
+            raise BadImageError(f'cannot decode image {where} (opencv)')
+        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+            return np.asarray(im.convert('RGB'))
+    except (OSError, SyntaxError, ValueError) as e:
+        raise BadImageError(f'cannot decode image {where} (pillow): '
+                            f'{e}') from e
 
 
 _REDUCED_FLAGS = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2,
@@ -102,7 +123,8 @@ def jpeg_size(data: bytes):
 
 @TRANSFORMS.register_module()
 class LoadImage:
-    """Decode ``results['img_path']`` into ``results['img']``.
+    """Decode ``results['img_path']`` (or ``results['img_bytes']``, the
+    file's bytes from a shard) into ``results['img']``.
 
     Samples that already carry pixels (``img``, e.g. from ``Digits`` or
     ``CIFAR10``) pass through, so one pipeline serves file and array sources.
@@ -126,6 +148,16 @@ class LoadImage:
         self.lazy = lazy
 
     def __call__(self, results: dict) -> dict:
+        data = results.get('img_bytes')
+        if results.get('img') is None and data is not None:
+            # streamed samples (tar shards) carry the file's bytes;
+            # img_path names the shard and key for messages
+            where = repr(results.get('img_path', '<bytes>'))
+            hw = jpeg_size(data) if self.lazy and data else None
+            results['img'] = (
+                PendingJpeg(results.get('img_path', '<bytes>'), data, *hw)
+                if hw is not None else
+                decode_image_bytes(data, where, self.backend))
         if results.get('img') is None:
             path = results['img_path']
             pending = None
