@@ -50,6 +50,11 @@ class TextVocabHook(Hook):
                 f'TextVocabHook: the vocabulary {vocab_file} has '
                 f'{tok.vocab_size} tokens but the model\'s '
                 f'backbone.word_embed has {embed.num_embeddings} rows')
+        mask_id = getattr(model, 'mask_token_id', None)
+        if mask_id is not None and mask_id != tok.mask_id:
+            raise ValueError(
+                f'TextVocabHook: the vocabulary {vocab_file} has [MASK] = '
+                f'{tok.mask_id} but model.mask_token_id is {mask_id}')
         name = self.filename + osp.splitext(vocab_file)[1]
         target = osp.join(runner.work_dir, name)
         if is_main_process() and (not osp.exists(target) or
