@@ -86,7 +86,8 @@ def main(argv=None):
     limit_gb = args.max_bank_gb or knn.get('max_bank_gb', 4.0)
     prefix = args.prefix if args.prefix is not None else knn.get('prefix')
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    DefaultScope.get_instance('knn_eval', scope_name='easymae')
+    if not DefaultScope.check_instance_created('knn_eval'):
+        DefaultScope.get_instance('knn_eval', scope_name='easymae')
 
     backbone_cfg = copy.deepcopy(cfg.model.backbone)
     backbone_cfg.pop('init_cfg', None)

@@ -22,8 +22,10 @@ class KNNBankTooLarge(MemoryError):
     """The kNN feature bank would exceed the allowed memory."""
 
 
-def _gib(n: float) -> str:
-    return f'{n / 2 ** 30:.2f} GiB'
+def _size(n: float) -> str:
+    if n >= 2 ** 30:
+        return f'{n / 2 ** 30:.2f} GiB'
+    return f'{n / 2 ** 20:.2f} MiB'
 
 
 def check_bank_size(num_samples: int, dim: int,
@@ -34,8 +36,8 @@ def check_bank_size(num_samples: int, dim: int,
     if max_bank_bytes is not None and size > max_bank_bytes:
         raise KNNBankTooLarge(
             f'kNN bank of {num_samples} x {dim} float32 features is '
-            f'{_gib(size)} ({size} bytes), over the limit of '
-            f'{_gib(max_bank_bytes)}; raise the limit (--max-bank-gb) or '
+            f'{_size(size)} ({size} bytes), over the limit of '
+            f'{_size(max_bank_bytes)}; raise the limit (--max-bank-gb) or '
             'evaluate on a subset of the training images')
     return size
 
