@@ -2,6 +2,9 @@
 """The main job: MAE pretrain -> convert -> finetune -> top-1, on the
 embedded handwritten digits, with the same finetune from random init beside
 it. Each step is the command a user would type; they are printed as they run.
+A training step shows one live progress line (epoch, iteration, loss, ETA,
+validation top-1) while its full log goes to a file in the work dir; the
+end names the results, the logs and the reconstruction picture.
 
     python tools/main_job.py [--work-dir work_dirs/main_job] [--fp32]
                              [--pretrain-epochs N] [--finetune-epochs N]
@@ -13,6 +16,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 import time
@@ -25,13 +29,78 @@ SCRATCH = ('configs/classification/mae/'
            'vit-tiny-d6-p4_scratch_1xb64-coslr-10e_digits.py')
 
 
-def run(cmd, log_path):
-    """Run one step, its output to a log file; stop on failure."""
+class LogProgress:
+    """A tqdm bar fed by mmengine's log lines: ``Epoch(train) [e][i/n]``
+    lines move it (with loss and mmengine's ETA), ``Epoch(val)`` lines add
+    the latest top-1. ``max_epochs`` sizes the bar."""
+
+    TRAIN = re.compile(r'Epoch\(train\)\s*\[(\d+)\]\[\s*(\d+)/(\d+)\]')
+    VAL = re.compile(r'Epoch\(val\)\s*\[(\d+)\].*?top1:\s*([\d.]+)')
+    ETA = re.compile(r'\beta:\s*(\S+)')
+    LOSS = re.compile(r'\bloss:\s*([-\d.eE+]+|nan|inf)')
+
+    def __init__(self, label, max_epochs, file=None):
+        self.label, self.max_epochs = label, max_epochs
+        self.file = file or sys.stdout
+        self.bar = None  # drawn at the first training line
+        self.facts = {}
+
+    def feed(self, line):
+        m = self.TRAIN.search(line)
+        if m:
+            epoch, it, per_epoch = map(int, m.groups())
+            if self.bar is None:
+                from tqdm import tqdm
+                self.bar = tqdm(
+                    total=self.max_epochs * per_epoch, desc=self.label,
+                    unit='it', file=self.file, dynamic_ncols=True,
+                    mininterval=0.2, bar_format='{desc} {percentage:3.0f}%|'
+                    '{bar:20}| {n_fmt}/{total_fmt} it{postfix}')
+            self.bar.n = (epoch - 1) * per_epoch + it
+            self.facts['epoch'] = f'{epoch}/{self.max_epochs}'
+            for key, pattern in (('loss', self.LOSS), ('eta', self.ETA)):
+                found = pattern.search(line)
+                if found:
+                    self.facts[key] = found.group(1)
+        else:
+            m = self.VAL.search(line)
+            if not m or self.bar is None:
+                return
+            self.facts['val top-1'] = m.group(2)
+        self.bar.set_postfix_str(', '.join(f'{k} {v}' for k, v in
+                                           self.facts.items()))
+
+    def close(self, finished=False):
+        if self.bar is None:
+            return
+        if finished:  # the log's last line may be a few iterations short
+            self.bar.n = self.bar.total
+        self.facts.pop('eta', None)
+        self.bar.set_postfix_str(', '.join(f'{k} {v}' for k, v in
+                                           self.facts.items()))
+        self.bar.close()
+
+
+def run(cmd, log_path, progress=None):
+    """Run one step, its output to a log file (and to ``progress``, a
+    LogProgress, line by line as it comes); stop on failure."""
     print('$ ' + ' '.join(cmd), flush=True)
     start = time.time()
+    # unbuffered: the log lines reach the bar as they are written
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
     with open(log_path, 'w') as log:
-        proc = subprocess.run(cmd, cwd=REPO, stdout=log,
-                              stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, env=env,
+                                text=True, errors='replace')
+        try:
+            for line in proc.stdout:
+                log.write(line)
+                if progress is not None:
+                    progress.feed(line)
+        finally:
+            proc.wait()
+            if progress is not None:
+                progress.close(finished=proc.returncode == 0)
     if proc.returncode != 0:
         with open(log_path) as f:
             tail = f.readlines()[-25:]
@@ -49,6 +118,23 @@ def epochs_options(n):
     warm-up stays a tenth of the run, as in both recipes (3 of 30, 1 of
     10), so a short run still leaves it."""
     return [f'train_cfg.max_epochs={n}', f'warmup_epochs={max(1, n // 10)}']
+
+
+def write_digits(folder, n=8):
+    """The first ``n`` held-out digits as PNG files (what the pictures
+    show): the val split, never seen in pretraining."""
+    sys.path.insert(0, REPO)
+    import cv2
+
+    from easymae.datasets.sources import Digits
+    os.makedirs(folder, exist_ok=True)
+    source = Digits('val', img_size=32)
+    paths = []
+    for i in range(min(n, len(source))):
+        path = osp.join(folder, f'digit_{i}.png')
+        cv2.imwrite(path, cv2.cvtColor(source[i]['img'], cv2.COLOR_RGB2BGR))
+        paths.append(path)
+    return paths
 
 
 def last_json(log_path):
@@ -71,15 +157,25 @@ def main(argv=None):
     amp = [] if args.fp32 else ['--amp']
     start = time.time()
 
-    print('[1/4] MAE pretraining on the digits (train split)')
+    print('[1/5] MAE pretraining on the digits (train split)')
     pre_dir = osp.join(work, 'pretrain')
     run([py, 'tools/train.py', PRETRAIN, '--work-dir', pre_dir, *amp,
          '--cfg-options', *epochs_options(args.pretrain_epochs)],
-        osp.join(work, 'pretrain.log'))
+        osp.join(work, 'pretrain.log'),
+        LogProgress('  pretrain', args.pretrain_epochs))
     with open(osp.join(pre_dir, 'last_checkpoint')) as f:
         pre_ckpt = f.read().strip()
 
-    print('[2/4] convert the pretrain checkpoint to a timm-layout backbone')
+    print('[2/5] reconstruction pictures of held-out digits (val split)')
+    pictures = osp.join(work, 'pictures')
+    log = run([py, 'tools/visualize_mae.py', pre_ckpt,
+               *write_digits(osp.join(pictures, 'digits')), '--out',
+               pictures], osp.join(work, 'visualize.log'))
+    with open(log) as f:
+        picture = [ln.strip() for ln in f if ln.strip().endswith('.png')][-1]
+    print(f'  {picture}')
+
+    print('[3/5] convert the pretrain checkpoint to a timm-layout backbone')
     backbone = osp.join(work, 'mae_backbone.pth')
     run([py, 'tools/convert_checkpoint.py', pre_ckpt, backbone, '--to',
          'timm'], osp.join(work, 'convert.log'))
@@ -87,8 +183,8 @@ def main(argv=None):
     results = {}
     for step, (name, config, init) in enumerate(
             [('MAE-pretrained', FINETUNE, backbone),
-             ('from scratch', SCRATCH, None)], start=3):
-        print(f'[{step}/4] finetune {name}, then test on the held-out '
+             ('from scratch', SCRATCH, None)], start=4):
+        print(f'[{step}/5] finetune {name}, then test on the held-out '
               'digits (val split)')
         tag = 'finetune' if init else 'scratch'
         ft_dir = osp.join(work, tag)
@@ -96,7 +192,8 @@ def main(argv=None):
         if init:
             opts.append(f'model.backbone.init_cfg.checkpoint={init}')
         run([py, 'tools/train.py', config, '--work-dir', ft_dir, *amp,
-             '--cfg-options', *opts], osp.join(work, f'{tag}.log'))
+             '--cfg-options', *opts], osp.join(work, f'{tag}.log'),
+            LogProgress(f'  {tag}', args.finetune_epochs))
         with open(osp.join(ft_dir, 'last_checkpoint')) as f:
             ckpt = f.read().strip()
         log = run([py, 'tools/test.py', config, ckpt, '--work-dir',
@@ -114,6 +211,10 @@ def main(argv=None):
     print(f'  MAE pretraining gain: {gain[0] - gain[1]:+.2f} points')
     with open(osp.join(work, 'results.json'), 'w') as f:
         json.dump(results, f, indent=1)
+    print(f'\nReconstructions (original | masked | reconstruction | '
+          f'visible pasted back): {picture}')
+    print(f'Logs: {work}/*.log; checkpoints under {work}/; '
+          f'results: {osp.join(work, "results.json")}')
 
 
 if __name__ == '__main__':
