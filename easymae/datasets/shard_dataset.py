@@ -128,16 +128,25 @@ def resume_point(quotas: Sequence[int], batch_size: int, done: int):
     return taken, (last + 1) % max(len(quotas), 1)
 
 
-def shuffled(items, size: int, rng: random.Random):
-    """Shuffle within a buffer of ``size`` items."""
+def shuffled(items, size: int, rng: random.Random, initial: int = 100):
+    """Shuffle within a buffer of ``size`` items. Samples flow once the
+    buffer holds ``initial`` items; it then takes two items per item given
+    until it is full (as webdataset's shuffle does), so an epoch starts
+    without waiting for a full buffer."""
+    initial = max(1, min(size, initial))
+    it = iter(items)
     buf = []
-    for item in items:
+    for item in it:
+        buf.append(item)
         if len(buf) < size:
-            buf.append(item)
+            more = next(it, None)
+            if more is not None:
+                buf.append(more)
+        if len(buf) < initial:
             continue
-        i = rng.randrange(size)
-        yield buf[i]
-        buf[i] = item
+        i = rng.randrange(len(buf))
+        buf[i], buf[-1] = buf[-1], buf[i]
+        yield buf.pop()
     rng.shuffle(buf)
     yield from buf
 
@@ -392,15 +401,20 @@ class ShardDataset(IterableDataset):
 
     def _samples(self, stream, count, pos, epoch, worker, in_worker):
         bad_in_a_row = 0
+        batch = self.batch_size or 1
         while count > 0:
             raw = next(stream)
-            if in_worker:
-                # augmentation follows the sample's place in the epoch,
-                # not the worker's history (as PipelineDataset does)
+            if in_worker and pos % batch == 0:
+                # augmentation follows the place in the epoch, not the
+                # worker's history (as in PipelineDataset); seeded at each
+                # batch start, where a resumed stream also starts
                 s = _seed_of(self.seed, epoch, self.rank, worker, pos)
                 random.seed(s)
                 np.random.seed(s % 2**32)
-                torch.manual_seed(s)
+                # the CPU generator only: torch.manual_seed also seeds
+                # every accelerator backend, ~50x the cost, and workers
+                # run on the CPU
+                torch.default_generator.manual_seed(s)
             pos += 1
             try:
                 results = self._prepare(raw)

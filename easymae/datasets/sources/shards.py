@@ -14,6 +14,7 @@ Shard URLs are local paths, ``pipe:COMMAND`` (the command's standard
 output is read; a non-zero exit status is an error) or ``http(s)://``.
 ``prefix-{000000..000009}.tar`` brace patterns expand to a list.
 """
+import gzip
 import http.client
 import io
 import json
@@ -21,7 +22,6 @@ import os
 import os.path as osp
 import random
 import subprocess
-import tarfile
 import tempfile
 import urllib.error
 import urllib.request
@@ -123,7 +123,7 @@ def open_url(url: str, timeout: float = 60.0):
             raise ShardError(f'shard {url!r}: cannot connect: '
                              f'{getattr(e, "reason", e)}') from None
     try:
-        return open(url, 'rb')
+        return open(url, 'rb', buffering=1 << 20)
     except OSError as e:
         raise ShardError(f'shard {url!r}: {e.strerror}') from None
 
@@ -137,22 +137,104 @@ def split_key(name: str):
     return osp.join(folder, stem) if folder else stem, ext.lower()
 
 
+_BLOCK = 512
+_ZERO_BLOCK = bytes(_BLOCK)
+
+
+def _read_exact(stream, n: int, url: str, where: str) -> bytes:
+    chunks, left = [], n
+    while left:
+        chunk = stream.read(left)
+        if not chunk:
+            raise ShardError(f'shard {url!r}: ends in the middle of {where} '
+                             f'({n - left} of {n} bytes; truncated shard?)')
+        chunks.append(chunk)
+        left -= len(chunk)
+    return chunks[0] if len(chunks) == 1 else b''.join(chunks)
+
+
+def _tar_number(field: bytes) -> int:
+    if field[:1] and field[0] & 0x80:  # GNU base-256, for huge values
+        return int.from_bytes(field[1:], 'big')
+    text = field.split(b'\0', 1)[0].strip()
+    return int(text, 8) if text else 0
+
+
+def _signed_sum(block: bytes) -> int:
+    # some old tar writers sum the header as signed bytes
+    signed = [b - 256 if b > 127 else b for b in block]
+    return sum(signed[:148]) + 256 + sum(signed[156:])
+
+
+def _pax_records(data: bytes) -> dict:
+    out, pos = {}, 0
+    while pos < len(data):
+        space = data.index(b' ', pos)
+        length = int(data[pos:space])
+        key, _, value = data[space + 1:pos + length - 1].partition(b'=')
+        out[key.decode('utf-8', 'replace')] = value.decode('utf-8',
+                                                          'replace')
+        pos += length
+    return out
+
+
+def tar_members(stream, url: str) -> Iterator:
+    """(name, bytes) of each regular file of an uncompressed tar stream.
+
+    A small reader of ustar/pax/GNU headers rather than ``tarfile``: a
+    shard sample is 2-4 small files, and ``tarfile``'s general machinery
+    costs several times the decode of a small JPEG per file. Headers are
+    checksummed, and a stream that ends inside a file is an error."""
+    pax: dict = {}
+    long_name = None
+    while True:
+        block = stream.read(_BLOCK)
+        if not block or block == _ZERO_BLOCK:
+            return  # the end blocks (or a stream cut between files)
+        if len(block) < _BLOCK:
+            block += _read_exact(stream, _BLOCK - len(block), url,
+                                 'a header')
+        stored = _tar_number(block[148:156])
+        if stored != sum(block) - sum(block[148:156]) + 256 and \
+                stored != _signed_sum(block):
+            raise ShardError(f'shard {url!r}: bad tar header checksum (not '
+                             'a tar file, or corrupt)')
+        kind = block[156:157]
+        name = block[:100].split(b'\0', 1)[0]
+        if block[257:262] == b'ustar' and block[345] != 0:
+            name = block[345:500].split(b'\0', 1)[0] + b'/' + name
+        name = name.decode('utf-8', 'replace')
+        size = _tar_number(block[124:136])
+        if kind not in (b'x', b'g', b'L', b'K'):
+            size = int(pax.get('size', size))
+            name = long_name or pax.get('path', name)
+        data = _read_exact(stream, size, url, repr(name))
+        pad = -size % _BLOCK
+        if pad:
+            _read_exact(stream, pad, url, repr(name))
+        if kind == b'x':
+            pax = _pax_records(data)
+        elif kind == b'L':
+            long_name = data.split(b'\0', 1)[0].decode('utf-8', 'replace')
+        elif kind in (b'g', b'K'):
+            pass
+        else:
+            pax, long_name = {}, None
+            if kind in (b'0', b'\0', b'7'):
+                yield name, data
+
+
 def iter_tar(url: str, timeout: float = 60.0) -> Iterator[dict]:
     """The raw samples of one shard: ``{'__key__', '__url__', ext: bytes}``
     in file order. Any read error is a ShardError naming the shard."""
     stream = open_url(url, timeout)
     try:
-        try:
-            tar = tarfile.open(fileobj=stream, mode='r|*')
-        except (tarfile.TarError, EOFError, OSError) as e:
-            raise ShardError(f'shard {url!r}: not a readable tar file '
-                             f'({e})') from None
+        if url.endswith(('.gz', '.tgz')):
+            stream = gzip.GzipFile(fileobj=stream)
         current: Optional[dict] = None
         try:
-            for member in tar:
-                if not member.isfile():
-                    continue
-                key, ext = split_key(member.name)
+            for name, data in tar_members(stream, url):
+                key, ext = split_key(name)
                 if current is not None and key != current['__key__']:
                     yield current
                     current = None
@@ -162,10 +244,10 @@ def iter_tar(url: str, timeout: float = 60.0) -> Iterator[dict]:
                     raise ShardError(f'shard {url!r}: sample {key!r} has '
                                      f'two {ext!r} files (keys must be '
                                      'unique and their files adjacent)')
-                current[ext] = tar.extractfile(member).read()
+                current[ext] = data
         except ShardError:
             raise
-        except (tarfile.TarError, EOFError, OSError,
+        except (EOFError, OSError, ValueError,
                 http.client.HTTPException) as e:
             raise ShardError(f'shard {url!r}: read error after '
                              f'{current["__key__"] if current else "start"}'
@@ -285,9 +367,11 @@ def write_shards(source, prefix: str, max_count: int = 1000,
     os.makedirs(folder, exist_ok=True)
     counts: Dict[str, int] = {}
     sizes: Dict[str, int] = {}
-    # fixed mtime: the same source and seed give byte-identical shards
+    # fixed integer mtime: the same source and seed give byte-identical
+    # shards, and no pax header per file (a float mtime needs one, which
+    # doubles the headers a reader parses)
     with wds.ShardWriter(prefix + '-%06d.tar', maxcount=max_count,
-                         maxsize=max_size, verbose=0, mtime=0.0) as sink:
+                         maxsize=max_size, verbose=0, mtime=0) as sink:
         for n, i in enumerate(order):
             sample = source[i]
             where = f'sample {i} of {type(source).__name__}'
