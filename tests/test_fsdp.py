@@ -246,7 +246,9 @@ def test_fsdp_matches_ddp_on_two_processes(tmp_path, model):
     run_torchrun(ddp, tmp_path / 'ddp', nproc=2)
     run_torchrun(fsdp, tmp_path / 'fsdp', nproc=2)
 
-    # only the order of the gradient reduction differs
+    # only the order of the gradient reduction may differ (measured on 2
+    # CPU processes: identical losses for both, identical MAE weights,
+    # classifier weights within 4.3e-5 of their change)
     loss_gap = _assert_same_losses(_losses(tmp_path / 'ddp'),
                                    _losses(tmp_path / 'fsdp'))
     a = load_state(tmp_path / 'ddp' / 'final_full.pth')
