@@ -66,6 +66,10 @@ LENGTHS = {
     'mae_vit-small-p4_1xb256-200e_cifar10': (10, 200),
     'mae_vit-tiny-d6-p4_1xb64-30e_digits': (3, 30),
     'mae_vit-tiny-p4_1xb256-200e_cifar10': (10, 200),
+    'mae_vit-tiny-d6-p4_1xb64-30e_digits-shards': (3, 30),
+    'mae_vit-large-p16_fsdp_8xb64-1600e_in1k': (40, 1600),
+    'mae_vit-huge-p14_fsdp_8xb64-1600e_in1k': (40, 1600),
+    'flip_vit-tiny-d4-p8_1xb16-30e_coco-captions-mini-shards': (3, 30),
     'mae-lite-distill_vit-tiny-p4_teacher-vit-small_'
     '1xb256-400e_cifar10': (40, 400),
     'mae-lite_vit-tiny-p4_1xb256-400e_cifar10': (40, 400),
