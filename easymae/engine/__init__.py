@@ -2,6 +2,7 @@ from . import hooks  # noqa: F401
 from . import optimizers  # noqa: F401
 from .checkpoint_io import AtomicLocalBackend, atomic_write_bytes
 from .dist import init_distributed
+from .gradient_mask import GradientMaskOptimWrapper
 from .loops import EpochBasedTrainLoop, IterBasedTrainLoop
 from .merged_groups_constructor import MergedGroupsOptimWrapperConstructor  # noqa: F401
 from .optim_wrapper import AmpOptimWrapper
@@ -9,4 +10,4 @@ from .runner import EasyRunner
 
 __all__ = ['AtomicLocalBackend', 'atomic_write_bytes', 'init_distributed',
            'EpochBasedTrainLoop', 'IterBasedTrainLoop',
-           'AmpOptimWrapper', 'EasyRunner']
+           'AmpOptimWrapper', 'EasyRunner', 'GradientMaskOptimWrapper']

@@ -46,6 +46,7 @@ from easymae.fileio.state_dict import (
     summarise,
 )
 from .resolve import resolve_checkpoint
+from .vit_bert_convert import is_vit_bert, vit_bert_text_state
 
 _HF_BERT = re.compile(r'^(bert\.)?(embeddings\.word_embeddings|'
                       r'encoder\.layer\.\d+)\.')
@@ -148,6 +149,9 @@ def load_text_encoder_state(module: nn.Module, checkpoint, source: str,
     if is_hf_bert(state):
         state, dropped = hf_bert_to_easymae(state, source)
         layout = 'hf-bert'
+    elif is_vit_bert(state):  # a joint image + text student: its text path
+        state, dropped = vit_bert_text_state(state)
+        layout = 'vit-bert'
     encoder = OrderedDict()
     for key, value in state.items():
         if key.startswith('backbone.'):

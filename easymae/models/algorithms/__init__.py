@@ -8,7 +8,10 @@ from .mae_distill import MAEAttentionDistill
 from .mocov3 import MoCoV3
 from .simmim import SimMIM
 from .text_classifier import TextClassifier
+from .vit_bert import ViTBERT
+from .vit_bert_mae import ViTBERTMAE
 
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'BaseAlgorithm',
            'ImageClassifier', 'DINO', 'FLIP', 'MAE', 'MAEAttentionDistill',
-           'MoCoV3', 'SimMIM', 'BERT', 'TextClassifier']
+           'MoCoV3', 'SimMIM', 'BERT', 'TextClassifier', 'ViTBERT',
+           'ViTBERTMAE']
