@@ -70,6 +70,8 @@ LENGTHS = {
     'mae_vit-large-p16_fsdp_8xb64-1600e_in1k': (40, 1600),
     'mae_vit-huge-p14_fsdp_8xb64-1600e_in1k': (40, 1600),
     'flip_vit-tiny-d4-p8_1xb16-30e_coco-captions-mini-shards': (3, 30),
+    'flip_vit-large-p14_fsdp_256xb256-10000ve_laion400m-shards': (781,
+                                                                 195490),
     'mae-lite-distill_vit-tiny-p4_teacher-vit-small_'
     '1xb256-400e_cifar10': (40, 400),
     'mae-lite_vit-tiny-p4_1xb256-400e_cifar10': (40, 400),
