@@ -9,12 +9,20 @@ from mmengine.config import Config, DictAction  # noqa: F401 (re-export)
 from mmengine.model import is_model_wrapper
 
 import easymae  # noqa: F401 (registers every component)
-from easymae.config_check import (check_config_in_scope,
-                                  check_config_syntax, schedule_warnings)
-from easymae.fileio import (CheckpointConfigError, CheckpointFormatError,
-                            CheckpointKindError, CheckpointMismatchError,
-                            LoadReport, UnsafeCheckpointError,
-                            load_checkpoint_into)
+from easymae.config_check import (
+    check_config_in_scope,
+    check_config_syntax,
+    schedule_warnings,
+)
+from easymae.fileio import (
+    CheckpointConfigError,
+    CheckpointFormatError,
+    CheckpointKindError,
+    CheckpointMismatchError,
+    LoadReport,
+    UnsafeCheckpointError,
+    load_checkpoint_into,
+)
 from easymae.registry import RUNNERS
 
 # what a tool reports as one line naming the file, not as a traceback

@@ -23,9 +23,18 @@ from typing import Any, Optional
 import torch
 from mmengine.registry import DefaultScope
 
-from easymae.registry import (DATA_SAMPLERS, DATA_SOURCES, DATASETS, HOOKS,
-                              LOOPS, MODELS, OPTIM_WRAPPERS, OPTIMIZERS,
-                              PARAM_SCHEDULERS, TRANSFORMS)
+from easymae.registry import (
+    DATA_SAMPLERS,
+    DATA_SOURCES,
+    DATASETS,
+    HOOKS,
+    LOOPS,
+    MODELS,
+    OPTIM_WRAPPERS,
+    OPTIMIZERS,
+    PARAM_SCHEDULERS,
+    TRANSFORMS,
+)
 
 
 class ConfigError(ValueError):

@@ -29,6 +29,7 @@ def shared_data():
 def _easymae_scope():
     """Build components in the easymae scope, as a config run does."""
     from mmengine.registry import DefaultScope
+
     import easymae  # noqa: F401
     name = f'easymae-test-{os.getpid()}'
     if DefaultScope.check_instance_created(name):

@@ -39,16 +39,17 @@ param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False,
                         begin=0, end=5)]
 '''
 
-RANDOM_PIPELINE = ("[dict(type='RandomResizedCrop', size=img, scale=(0.5, 1.0),"
-                   " interpolation='bicubic'), dict(type='RandomHorizontalFlip'"
-                   "), dict(type='PackInputs')]")
+RANDOM_PIPELINE = (
+    "[dict(type='RandomResizedCrop', size=img, scale=(0.5, 1.0),"
+    " interpolation='bicubic'), dict(type='RandomHorizontalFlip'"
+    "), dict(type='PackInputs')]")
 FIXED_PIPELINE = "[dict(type='PackInputs')]"
 
 
 def write_config(folder, name='cfg.py', batch_size=8, num_workers=0,
                  pipeline=RANDOM_PIPELINE, seed=0, deterministic=True,
-                 ckpt_interval=1, ckpt_by_epoch=True, max_keep=-1, split='train',
-                 model_kw='', extra=''):
+                 ckpt_interval=1, ckpt_by_epoch=True, max_keep=-1,
+                 split='train', model_kw='', extra=''):
     """The tiny config as ``name``; ``extra`` (config text) is merged on top
     of it by ``_base_`` inheritance, so it may override any nested key."""
     path = osp.join(str(folder), name)

@@ -10,13 +10,13 @@ import uuid
 import cv2
 import numpy as np
 import pytest
+from reliab_helpers import REPO, logged_scalars, run_train, write_config
 from torch.utils.data import DataLoader
 
 from easymae.apis import build_runner, load_config
 from easymae.datasets.dataset import PipelineDataset
 from easymae.datasets.sources import ImageFolder, ImageList, ImageText
 from easymae.datasets.transforms.loading import BadImageError
-from reliab_helpers import REPO, logged_scalars, run_train, write_config
 
 BAD = ('truncated.jpg', 'empty.jpg', 'notes.jpg', 'missing.jpg')
 

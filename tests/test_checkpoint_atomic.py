@@ -13,11 +13,13 @@ import uuid
 
 import pytest
 import torch
+from reliab_helpers import REPO, env, load_state, write_config
 
 from easymae.apis import build_runner, load_config
-from easymae.engine.checkpoint_io import (CheckpointWriteError,
-                                          check_writable_dir)
-from reliab_helpers import REPO, env, load_state, write_config
+from easymae.engine.checkpoint_io import (
+    CheckpointWriteError,
+    check_writable_dir,
+)
 
 # Writes ckpt.pth (small) with the library's atomic writer, then starts to
 # overwrite it with a 100 MB (kill) or 8 MB (size limit) one, in a child

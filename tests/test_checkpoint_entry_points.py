@@ -25,15 +25,19 @@ import numpy as np
 import pytest
 import torch
 from mmengine.registry import DefaultScope
+from reliab_helpers import write_config
 
 import easymae
 from easymae.apis import build_runner, load_config
-from easymae.fileio import (CheckpointKindError, CheckpointMismatchError,
-                            UnsafeCheckpointError, UnsafeConfigError,
-                            load_file, read_checkpoint_config)
+from easymae.fileio import (
+    CheckpointKindError,
+    CheckpointMismatchError,
+    UnsafeConfigError,
+    load_file,
+    read_checkpoint_config,
+)
 from easymae.models.backbones.vision_transformer import VisionTransformer
 from easymae.registry import MODELS
-from reliab_helpers import write_config
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 FINETUNE = REPO / 'configs/classification/mae/' \

@@ -2,12 +2,15 @@
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 
 import easymae  # noqa: F401
 from easymae.datasets import PipelineDataset
-from easymae.registry import (METRICS, MODELS, OPTIM_WRAPPER_CONSTRUCTORS,
-                              TRANSFORMS)
+from easymae.registry import (
+    METRICS,
+    MODELS,
+    OPTIM_WRAPPER_CONSTRUCTORS,
+    TRANSFORMS,
+)
 
 
 def tiny_backbone(**kw):
@@ -86,10 +89,10 @@ def test_accuracy_metric_against_numpy():
     scores = rng.rand(n, k)
     labels = rng.randint(0, k, n)
     metric = METRICS.build(dict(type='Accuracy', topk=(1, 5)))
-    metric.process(None, [dict(pred_score=torch.tensor(s), gt_label=int(l))
-                          for s, l in zip(scores[:20], labels[:20])])
-    metric.process(None, [dict(pred_score=torch.tensor(s), gt_label=int(l))
-                          for s, l in zip(scores[20:], labels[20:])])
+    metric.process(None, [dict(pred_score=torch.tensor(s), gt_label=int(y))
+                          for s, y in zip(scores[:20], labels[:20])])
+    metric.process(None, [dict(pred_score=torch.tensor(s), gt_label=int(y))
+                          for s, y in zip(scores[20:], labels[20:])])
     got = metric.evaluate(n)
     order = np.argsort(-scores, axis=1)
     top1 = 100.0 * np.mean(order[:, 0] == labels)

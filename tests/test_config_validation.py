@@ -5,11 +5,15 @@ import os.path as osp
 import subprocess
 
 import pytest
+from reliab_helpers import DIGITS_MAE, REPO, env, train_cmd
 
 from easymae.apis import load_config
-from easymae.config_check import (ConfigError, accepted_arguments,
-                                  check_config_in_scope, schedule_warnings)
-from reliab_helpers import DIGITS_MAE, REPO, env, train_cmd
+from easymae.config_check import (
+    ConfigError,
+    accepted_arguments,
+    check_config_in_scope,
+    schedule_warnings,
+)
 
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
                            recursive=True))

@@ -10,9 +10,15 @@ import pytest
 import timm
 import torch
 
-from easymae.hub import (CheckpointMismatchError, ConversionError,
-                         UnknownLayoutError, check_complete,
-                         load_pretrained_backbone, to_easymae, to_timm)
+from easymae.hub import (
+    CheckpointMismatchError,
+    ConversionError,
+    UnknownLayoutError,
+    check_complete,
+    load_pretrained_backbone,
+    to_easymae,
+    to_timm,
+)
 from easymae.models.backbones.vision_transformer import VisionTransformer
 
 TINY = dict(arch='tiny', img_size=16, patch_size=4, embed_dim=32, depth=2,

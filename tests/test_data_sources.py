@@ -8,8 +8,13 @@ import cv2
 import numpy as np
 import pytest
 
-from easymae.datasets.sources import (CIFAR10, CIFAR100, Digits, ImageFolder,
-                                      ImageList)
+from easymae.datasets.sources import (
+    CIFAR10,
+    CIFAR100,
+    Digits,
+    ImageFolder,
+    ImageList,
+)
 from easymae.datasets.transforms import BadImageError, LoadImage
 
 

@@ -3,9 +3,9 @@ gives another curve (so the comparison can fail)."""
 import uuid
 
 import pytest
+from reliab_helpers import logged_scalars, write_config
 
 from easymae.apis import build_runner, load_config
-from reliab_helpers import logged_scalars, write_config
 
 ITERS = "train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', " \
         "max_iters=6)\n"

@@ -10,11 +10,20 @@ import time
 
 import pytest
 import torch
+from reliab_helpers import (
+    FIXED_PIPELINE,
+    PYTHON,
+    REPO,
+    TRAIN,
+    env,
+    free_port,
+    load_state,
+    run_torchrun,
+    run_train,
+    write_config,
+)
 
 from easymae.engine.dist import _slurm_env_to_torchrun
-from reliab_helpers import (FIXED_PIPELINE, PYTHON, REPO, TRAIN, env,
-                            free_port, load_state, run_torchrun, run_train,
-                            write_config)
 
 # 360 'val' digits, global batch 16 -> 22 iterations per epoch, 2 epochs.
 # No random transforms (a crop drawn per process could not match); the

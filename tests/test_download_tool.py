@@ -8,9 +8,9 @@ import time
 
 import pytest
 import torch
+from hub_server import HubServer
 
 from easymae.fileio.download import cache_path
-from hub_server import HubServer
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DATA = os.urandom(100_000)

@@ -184,9 +184,10 @@ def test_a_corrupt_archive_is_refused_by_name(tmp_path, monkeypatch):
 def test_randaugment_survives_posterize_to_zero_bits():
     # rand-m10-mstd0.5-inc1 (the CIFAR finetune recipe) reaches magnitude 10,
     # where 'PosterizeIncreasing' keeps 0 bits; Pillow >= 11 raises on that
+    from PIL import Image
+
     from easymae.datasets.transforms import RandAugment
     from easymae.datasets.transforms.rand_augment import _posterize_any_bits
-    from PIL import Image
     t = RandAugment('rand-m10-mstd0.5-inc1', img_size=32)
     img = np.random.default_rng(0).integers(0, 256, (32, 32, 3), np.uint8)
     for _ in range(300):

@@ -2,7 +2,6 @@
 ViT: real tools/train.py and tools/test.py processes, real digits data."""
 import glob
 import json
-import os
 import os.path as osp
 import subprocess
 import sys

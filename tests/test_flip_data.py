@@ -6,13 +6,13 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from flip_utils import shared_data
 
 import easymae  # noqa: F401
 from easymae.datasets import PipelineDataset
 from easymae.datasets.transforms.tokenize import Tokenize
-from easymae.text import decode_tokens, normalize_caption
 from easymae.registry import DATA_SOURCES
-from flip_utils import shared_data
+from easymae.text import decode_tokens, normalize_caption
 
 SOT, EOT = 49406, 49407
 

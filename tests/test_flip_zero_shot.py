@@ -5,6 +5,7 @@ import os.path as osp
 import pytest
 import torch
 import torch.nn.functional as F
+from flip_utils import REPO, shared_data, tiny_flip_cfg
 
 import easymae  # noqa: F401
 from easymae.apis import build_runner, load_config
@@ -12,7 +13,6 @@ from easymae.datasets import PipelineDataset
 from easymae.datasets.transforms.tokenize import Tokenize
 from easymae.evaluation import ZeroShotAccuracy, get_templates
 from easymae.registry import MODELS
-from flip_utils import REPO, shared_data, tiny_flip_cfg
 
 FLIP_CFGS = osp.join(REPO, 'configs', 'selfsup', 'flip')
 

@@ -3,11 +3,16 @@ import hashlib
 import os
 
 import pytest
-
-from easymae.fileio.download import (DownloadError, HashMismatchError,
-                                     OfflineError, cache_path, download_url,
-                                     get_cache_dir)
 from hub_server import HubServer
+
+from easymae.fileio.download import (
+    DownloadError,
+    HashMismatchError,
+    OfflineError,
+    cache_path,
+    download_url,
+    get_cache_dir,
+)
 
 DATA = os.urandom(300_000)
 SHA = hashlib.sha256(DATA).hexdigest()
@@ -109,6 +114,7 @@ def test_cache_dir_from_env(monkeypatch, tmp_path):
 
 def checkpoint_bytes(value: float) -> bytes:
     import io
+
     import torch
     buffer = io.BytesIO()
     torch.save({'model': {'w': torch.full((64,), value)}}, buffer)
@@ -263,7 +269,9 @@ def test_html_error_page_is_not_cached(ckpt_server, tmp_path):
 def test_unsafe_pickle_is_not_cached(ckpt_server, tmp_path):
     import io
     import pathlib
+
     import torch
+
     from easymae.fileio.safe_load import UnsafeCheckpointError
     from easymae.hub.resolve import resolve_checkpoint
     buffer = io.BytesIO()
@@ -381,9 +389,10 @@ def test_torchrun_ranks_share_one_download(tmp_path, monkeypatch):
     import io
     import subprocess
     import sys
+
     import torch
-    from easymae.models.backbones.vision_transformer import \
-        VisionTransformer
+
+    from easymae.models.backbones.vision_transformer import VisionTransformer
     torch.manual_seed(0)
     vit = VisionTransformer(arch='tiny', img_size=16, patch_size=4,
                             embed_dim=32, depth=2, num_heads=2)

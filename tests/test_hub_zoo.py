@@ -10,14 +10,18 @@ import sys
 
 import pytest
 import torch
+from hub_server import HubServer
 
 import easymae
-from easymae.hub import (HashMismatchError, UnsafeCheckpointError,
-                         load_checkpoint, load_zoo)
+from easymae.hub import (
+    HashMismatchError,
+    UnsafeCheckpointError,
+    load_checkpoint,
+    load_zoo,
+)
 from easymae.hub.publish import publish
 from easymae.hub.zoo import verified_by
 from easymae.models.backbones.vision_transformer import VisionTransformer
-from hub_server import HubServer
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 PY = sys.executable

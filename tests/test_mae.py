@@ -3,8 +3,12 @@ import pytest
 import torch
 
 from easymae.models import MAE
-from easymae.models.utils import (get_2d_sincos_pos_embed, patchify,
-                                  random_masking, unpatchify)
+from easymae.models.utils import (
+    get_2d_sincos_pos_embed,
+    patchify,
+    random_masking,
+    unpatchify,
+)
 
 
 def tiny_mae(**kw):

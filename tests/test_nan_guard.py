@@ -8,10 +8,10 @@ import uuid
 
 import pytest
 import torch
+from reliab_helpers import load_state, logged_scalars, write_config
 
 from easymae.apis import build_runner, load_config
 from easymae.engine.hooks import NaNGuardHook, NonFiniteError
-from reliab_helpers import load_state, logged_scalars, write_config
 
 ITERS = '''
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=8)

@@ -3,8 +3,15 @@ import pytest
 import torch
 
 from easymae import registry
-from easymae.registry import (DATA_SOURCES, DATASETS, HOOKS, MODELS,
-                              OPTIM_WRAPPERS, RUNNERS, TRANSFORMS)
+from easymae.registry import (
+    DATA_SOURCES,
+    DATASETS,
+    HOOKS,
+    MODELS,
+    OPTIM_WRAPPERS,
+    RUNNERS,
+    TRANSFORMS,
+)
 
 
 def test_registries_are_scoped_children_of_mmengine():

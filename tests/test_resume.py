@@ -7,9 +7,15 @@ import time
 
 import pytest
 import torch
-
-from reliab_helpers import (REPO, env, load_state, logged_scalars, run_train,
-                            train_cmd, write_config)
+from reliab_helpers import (
+    REPO,
+    env,
+    load_state,
+    logged_scalars,
+    run_train,
+    train_cmd,
+    write_config,
+)
 
 # 360 'val' digits at batch 32 -> 11 iterations per epoch; 2 epochs; a
 # checkpoint every 5 iterations, so most checkpoints fall mid-epoch.

@@ -7,9 +7,7 @@ import math
 import os.path as osp
 
 import pytest
-
-from reliab_helpers import load_state, logged_scalars, run_train, \
-    write_config
+from reliab_helpers import load_state, logged_scalars, run_train, write_config
 
 ITERS = "train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', " \
         "max_iters=4)\n"

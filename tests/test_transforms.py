@@ -6,9 +6,13 @@ import pytest
 import torch
 
 from easymae.datasets import PipelineDataset
-from easymae.datasets.transforms import (CenterCrop, PackInputs,
-                                         RandomHorizontalFlip,
-                                         RandomResizedCrop, Resize)
+from easymae.datasets.transforms import (
+    CenterCrop,
+    PackInputs,
+    RandomHorizontalFlip,
+    RandomResizedCrop,
+    Resize,
+)
 
 
 @pytest.fixture

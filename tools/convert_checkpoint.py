@@ -20,8 +20,14 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from easymae.hub import (LAYOUTS, check_complete, load_file,  # noqa: E402
-                         resolve_checkpoint, to_easymae, to_timm)
+from easymae.hub import (  # noqa: E402
+    LAYOUTS,
+    check_complete,
+    load_file,
+    resolve_checkpoint,
+    to_easymae,
+    to_timm,
+)
 from easymae.hub.save import save_weights  # noqa: E402
 
 

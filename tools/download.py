@@ -17,11 +17,15 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from easymae.fileio.download import (cache_path, download_url,  # noqa: E402
-                                     url_filename, verify_checkpoint)
+from easymae.fileio.download import (  # noqa: E402
+    cache_path,
+    download_url,
+    url_filename,
+    verify_checkpoint,
+)
 from easymae.hub import get_entry  # noqa: E402
-from easymae.hub.zoo import verified_by  # noqa: E402
 from easymae.hub.resolve import is_url  # noqa: E402
+from easymae.hub.zoo import verified_by  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -50,7 +50,8 @@ def plot_pretrain_loss(steps, path):
                {n: s for n, s in runs.items() if pixel_targets(s)})]
     panels = [(title, group) for title, group in panels if group]
     widths = [3 if i == 0 else 1.3 for i in range(len(panels))]
-    fig, axes = plt.subplots(1, len(panels), figsize=(3 + 3 * len(panels), 3.6),
+    fig, axes = plt.subplots(1, len(panels),
+                             figsize=(3 + 3 * len(panels), 3.6),
                              dpi=90, squeeze=False,
                              gridspec_kw=dict(width_ratios=widths))
     for ax, (title, group) in zip(axes[0], panels):

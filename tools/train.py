@@ -2,7 +2,7 @@
 """Train from a config: pretraining and finetuning alike.
 
     python tools/train.py CONFIG [--work-dir D] [--resume [CKPT]] [--amp]
-                          [--cfg-options k=v ...] [--launcher none|pytorch|slurm]
+        [--cfg-options k=v ...] [--launcher none|pytorch|slurm]
 
 Runs alone or under ``torchrun --nproc_per_node=N tools/train.py CONFIG
 --launcher pytorch`` (gloo on CPU, nccl on GPU).
@@ -13,8 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from easymae.apis import (DictAction, build_runner, load_config,  # noqa: E402
-                          run_tool)
+from easymae.apis import DictAction, build_runner, load_config, run_tool  # noqa: E402
 
 
 def parse_args(argv=None):

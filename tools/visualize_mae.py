@@ -19,8 +19,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import cv2  # noqa: E402
 import torch  # noqa: E402
 
-from easymae.analysis import (load_image_files,  # noqa: E402
-                              load_model_from_checkpoint)
+from easymae.analysis import load_image_files, load_model_from_checkpoint  # noqa: E402
 from easymae.apis import run_tool  # noqa: E402
 from easymae.models import MAE  # noqa: E402
 from easymae.visualization import make_grid, reconstruct  # noqa: E402

@@ -9,11 +9,16 @@ from mmengine.config import Config
 
 from easymae.datasets.transforms import read_image
 from easymae.datasets.transforms.processing import resize
-from easymae.fileio.checkpoint_config import (CheckpointConfigError,
-                                              read_checkpoint_config)
+from easymae.fileio.checkpoint_config import (
+    CheckpointConfigError,
+    read_checkpoint_config,
+)
 from easymae.fileio.safe_load import load_file
-from easymae.fileio.state_dict import (describe_checkpoint,
-                                       load_state_dict_strict, state_dict_of)
+from easymae.fileio.state_dict import (
+    describe_checkpoint,
+    load_state_dict_strict,
+    state_dict_of,
+)
 from easymae.registry import MODELS
 
 

@@ -8,7 +8,6 @@ from typing import List, Optional, Sequence, Union
 import numpy as np
 import torch
 from mmengine.logging import print_log
-
 from torch.utils.data import Dataset, get_worker_info
 
 from easymae.registry import DATA_SOURCES, DATASETS, TRANSFORMS

@@ -119,23 +119,29 @@ class JointSampler(Sampler):
                 raise ValueError(f'JointSampler: {name} must be an int >= '
                                  f'1, got {n!r}')
         self.dataset = _joint_dataset(dataset)
-        self.rank, self.world_size = get_dist_info()
         self.seed = sync_random_seed() if seed is None else int(seed)
         self.shuffle = shuffle
         self.epoch_by = epoch_by
         self.epoch = 0
         self.per_step = dict(image=image_per_step, text=text_per_step)
         self.sizes = {m: len(ds) for m, ds in self.dataset.datasets.items()}
+        self.dataset.sample_seed = self.seed
+        self.setup(*get_dist_info())
+
+    def setup(self, rank: int, world_size: int) -> None:
+        """This process's place among ``world_size`` (from the process
+        group at construction)."""
+        self.rank, self.world_size = rank, world_size
         # per process and pass, padded as DefaultSampler(round_up=True)
         self.shares = {m: math.ceil(n / self.world_size)
                        for m, n in self.sizes.items()}
-        self.steps = self.shares[epoch_by] // self.per_step[epoch_by]
+        by = self.epoch_by
+        self.steps = self.shares[by] // self.per_step[by]
         if self.steps == 0:
             raise ValueError(
-                f'JointSampler: {self.shares[epoch_by]} {epoch_by} samples '
-                f'per process make no step of {self.per_step[epoch_by]}; '
-                f'lower {epoch_by}_per_step')
-        self.dataset.sample_seed = self.seed
+                f'JointSampler: {self.shares[by]} {by} samples '
+                f'per process make no step of {self.per_step[by]}; '
+                f'lower {self.epoch_by}_per_step')
         self._cache = {}
 
     def set_epoch(self, epoch: int) -> None:

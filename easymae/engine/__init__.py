@@ -1,5 +1,7 @@
-from . import hooks  # noqa: F401
-from . import optimizers  # noqa: F401
+from . import (
+    hooks,  # noqa: F401
+    optimizers,  # noqa: F401
+)
 from .checkpoint_io import AtomicLocalBackend, atomic_write_bytes
 from .dist import init_distributed
 from .gradient_mask import GradientMaskOptimWrapper

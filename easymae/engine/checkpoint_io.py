@@ -13,9 +13,12 @@ import torch
 from mmengine.fileio.backends import LocalBackend, register_backend
 from mmengine.logging import HistoryBuffer
 
-from easymae.fileio.atomic import (CheckpointWriteError,  # noqa: F401
-                                   atomic_write_bytes, check_writable_dir,
-                                   remove_stale_temporaries)
+from easymae.fileio.atomic import (  # noqa: F401
+    CheckpointWriteError,
+    atomic_write_bytes,
+    check_writable_dir,
+    remove_stale_temporaries,
+)
 
 _HB_TAG = '__history_buffer__'
 

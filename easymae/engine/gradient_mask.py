@@ -199,6 +199,8 @@ class GradientMaskOptimWrapper(OptimWrapper):
             yield
 
     def update_params(self, loss, step_kwargs=None, zero_kwargs=None):
+        """``loss`` (their sum, as mmengine hands it over) is not used:
+        each task's loss is differentiated on its own."""
         model = self._model
         pop = getattr(model, 'pop_task_losses', None)
         if pop is None:
@@ -206,11 +208,7 @@ class GradientMaskOptimWrapper(OptimWrapper):
                 f'GradientMaskOptimWrapper: {type(model).__name__} has no '
                 "pop_task_losses(); the model must report {'text', "
                 "'image'} losses (e.g. ViTBERT)")
-        losses = pop()
-        named = [(n, p) for n, p in model.named_parameters()
-                 if p.requires_grad]
-        params = [p for _, p in named]
-        grads = {t: self._task_grads(losses[t], params) for t in self.TASKS}
+        named, grads = self.task_gradients(model, pop())
         shared = [i for i, (n, _) in enumerate(named)
                   if n.startswith(self.shared)]
         if not shared:
@@ -220,14 +218,29 @@ class GradientMaskOptimWrapper(OptimWrapper):
                 f'{self.shared}')
         self._update_mask([named[i][0] for i in shared],
                           [grads['text'][i] for i in shared])
-        for i, (name, p) in enumerate(named):
-            mask = self.masks.get(name) if self.masks is not None else None
-            p.grad = combine_gradients(grads['text'][i], grads['image'][i],
-                                       mask).to(p.dtype)
+        for (_, p), g in zip(named, self.combined(named, grads)):
+            p.grad = g.to(p.dtype)
         self.num_steps += 1
         self._inner_count += 1
         self.step(**(step_kwargs or {}))
         self.zero_grad(**(zero_kwargs or {}))
+
+    def task_gradients(self, model, losses: Dict[str, torch.Tensor]):
+        """(trainable (name, parameter) pairs, {task: their gradients})."""
+        named = [(n, p) for n, p in model.named_parameters()
+                 if p.requires_grad]
+        params = [p for _, p in named]
+        return named, {t: self._task_grads(losses[t], params)
+                       for t in self.TASKS}
+
+    def combined(self, named, grads) -> List[torch.Tensor]:
+        """The update of each parameter under the current mask."""
+        out = []
+        for i, (name, _) in enumerate(named):
+            mask = self.masks.get(name) if self.masks is not None else None
+            out.append(combine_gradients(grads['text'][i],
+                                         grads['image'][i], mask))
+        return out
 
     def _task_grads(self, loss, params) -> List[torch.Tensor]:
         g = torch.autograd.grad(loss, params, retain_graph=True,

@@ -30,23 +30,37 @@ from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.runner import Runner
 
-from easymae.config_check import (ConfigError, compile_problems,
-                                  describe_schedule, resolve_param_scheduler)
+from easymae.config_check import (
+    ConfigError,
+    compile_problems,
+    describe_schedule,
+    resolve_param_scheduler,
+)
 from easymae.fileio.checkpoint_config import config_to_json
 from easymae.fileio.dcp import is_dcp_folder
 from easymae.fileio.safe_load import load_file
-from easymae.fileio.state_dict import (CheckpointKindError,
-                                       describe_checkpoint,
-                                       is_training_checkpoint,
-                                       load_state_dict_strict, state_dict_of)
+from easymae.fileio.state_dict import (
+    CheckpointKindError,
+    describe_checkpoint,
+    is_training_checkpoint,
+    load_state_dict_strict,
+    state_dict_of,
+)
 from easymae.registry import CHECKPOINT_LOADERS, MODEL_WRAPPERS, RUNNERS
 from .checkpoint_io import check_writable_dir
-from .dist import (DEFAULT_START_TIMEOUT_S, DEFAULT_TIMEOUT_S,
-                   init_distributed)
-from .fsdp import (FSDP_TYPES, fully_shard_model, is_fsdp_config,
-                   is_fully_sharded, start_single_process_group)
-from .sharded_checkpoint import (SHARDED_SUFFIX, resume_sharded_checkpoint,
-                                 save_sharded_checkpoint)
+from .dist import DEFAULT_START_TIMEOUT_S, DEFAULT_TIMEOUT_S, init_distributed
+from .fsdp import (
+    FSDP_TYPES,
+    fully_shard_model,
+    is_fsdp_config,
+    is_fully_sharded,
+    start_single_process_group,
+)
+from .sharded_checkpoint import (
+    SHARDED_SUFFIX,
+    resume_sharded_checkpoint,
+    save_sharded_checkpoint,
+)
 
 
 @RUNNERS.register_module()

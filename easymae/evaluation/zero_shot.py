@@ -28,8 +28,8 @@ from mmengine.evaluator import BaseMetric
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from easymae.text import get_clip_tokenizer, get_templates
 from easymae.registry import HOOKS, METRICS
+from easymae.text import get_clip_tokenizer, get_templates
 
 
 @torch.no_grad()

@@ -86,8 +86,9 @@ def read_checkpoint_config(meta: Any, source: str = 'checkpoint') -> dict:
     naming ``source``)."""
     text = meta.get('cfg') if isinstance(meta, dict) else None
     if text is None:
-        raise CheckpointConfigError(f'{source} stores no config (meta["cfg"]); pass '
-                       'the config file explicitly (--config)')
+        raise CheckpointConfigError(
+            f'{source} stores no config (meta["cfg"]); pass the config '
+            'file explicitly (--config)')
     if isinstance(text, dict):
         return plain(text)
     if not isinstance(text, str):

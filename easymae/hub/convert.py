@@ -12,10 +12,18 @@ from typing import Dict, List, Optional, Tuple
 import torch
 
 from easymae.fileio.safe_load import CheckpointFormatError
-from easymae.fileio.state_dict import (CheckpointMismatchError,
-                                       state_dict_of, summarise)
-from .layouts import (LAYOUTS, RENAMERS, SELFSUP_HEADS, TIMM_VIT_KEY,
-                      detect_layout)
+from easymae.fileio.state_dict import (
+    CheckpointMismatchError,
+    state_dict_of,
+    summarise,
+)
+from .layouts import (
+    LAYOUTS,
+    RENAMERS,
+    SELFSUP_HEADS,
+    TIMM_VIT_KEY,
+    detect_layout,
+)
 
 
 class ConversionError(CheckpointMismatchError):

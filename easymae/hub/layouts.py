@@ -7,7 +7,8 @@ are also easymae's backbone names (docs/model_zoo.md has the table):
 layout          what it looks like
 ==============  ==========================================================
 easymae         ``{'state_dict': {'backbone.*', 'neck.*', 'head.*'}}``
-mae-official    ``{'model': {patch_embed.*, blocks.*, [decoder_*, mask_token]}}``
+mae-official    ``{'model': {patch_embed.*, blocks.*, decoder_*,
+                mask_token}}`` (decoder and mask token in pretrain files)
 easycv          ``state_dict`` with ``encoder.``/``decoder.`` (pretrain) or
                 ``backbone.model.`` (finetune) prefixes
 mmpretrain      ``backbone.layers.N.ln1``, ``ffn.layers.0.0``, top-level

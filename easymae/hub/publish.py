@@ -9,8 +9,10 @@ import os.path as osp
 import warnings
 from typing import Optional
 
-from easymae.fileio.checkpoint_config import (CheckpointConfigError,
-                                              read_checkpoint_config)
+from easymae.fileio.checkpoint_config import (
+    CheckpointConfigError,
+    read_checkpoint_config,
+)
 from easymae.fileio.download import file_hash
 from easymae.fileio.safe_load import load_file
 from easymae.fileio.state_dict import state_dict_of

@@ -10,8 +10,7 @@ from typing import Any, Optional
 from urllib.parse import urlparse
 
 from easymae.fileio.dcp import is_dcp_folder
-from easymae.fileio.download import (cache_path, download_url,
-                                     verify_checkpoint)
+from easymae.fileio.download import cache_path, download_url, verify_checkpoint
 from easymae.fileio.safe_load import load_file
 from .zoo import fetch, load_zoo
 

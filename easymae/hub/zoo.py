@@ -15,8 +15,7 @@ import os
 import os.path as osp
 from typing import Dict, List, Optional
 
-from easymae.fileio.download import (cache_path, download_url,
-                                     verify_checkpoint)
+from easymae.fileio.download import cache_path, download_url, verify_checkpoint
 from .hf_hub import fetch_hf_hub, is_hf_hub
 
 DEFAULT_INDEX = osp.join(osp.dirname(__file__), 'zoo.json')

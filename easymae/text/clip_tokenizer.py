@@ -8,7 +8,7 @@ of ``context_length``; a longer one is cut and still ends with
 ``<end_of_text>`` (which the text encoder pools at).
 """
 from functools import lru_cache
-from typing import List, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
 import torch
 

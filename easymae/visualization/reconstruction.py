@@ -38,8 +38,9 @@ def reconstruct(model, images: torch.Tensor,
     pred = model.forward_decoder(latent, ids_restore).float()
     pred = denormalize_patches(pred, x, model.head)
     recon = unpatchify(pred, p, x.shape[1])
-    pix_mask = unpatchify(mask.unsqueeze(-1).expand(-1, -1, p * p * x.shape[1]),
-                          p, x.shape[1])  # 1 on removed pixels
+    channels = x.shape[1]
+    pix_mask = unpatchify(  # 1 on removed pixels
+        mask.unsqueeze(-1).expand(-1, -1, p * p * channels), p, channels)
     pasted = x * (1 - pix_mask) + recon * pix_mask
 
     mean = model.data_preprocessor.mean.to(x.device)

@@ -25,8 +25,11 @@ import matplotlib  # noqa: E402
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-from easymae.analysis import (attention_distance_and_entropy,  # noqa: E402
-                              load_images, load_model_from_checkpoint)
+from easymae.analysis import (  # noqa: E402
+    attention_distance_and_entropy,
+    load_images,
+    load_model_from_checkpoint,
+)
 from easymae.apis import run_tool  # noqa: E402
 
 

@@ -23,8 +23,12 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from easymae.analysis import (layer_features, linear_cka,  # noqa: E402
-                              load_images, load_model_from_checkpoint)
+from easymae.analysis import (  # noqa: E402
+    layer_features,
+    linear_cka,
+    load_images,
+    load_model_from_checkpoint,
+)
 from easymae.apis import run_tool  # noqa: E402
 
 

@@ -25,8 +25,9 @@ class Tokenize:
                  reduction: Optional[str] = None, key: str = 'caption',
                  out_key: str = 'text'):
         if not isinstance(context_length, int) or context_length < 3:
-            raise ValueError(f'Tokenize: context_length must be an int >= 3 '
-                             f'(start, one token, end), got {context_length!r}')
+            raise ValueError(
+                'Tokenize: context_length must be an int >= 3 (start, one '
+                f'token, end), got {context_length!r}')
         if reduction not in REDUCTIONS:
             raise ValueError(f'Tokenize: reduction must be one of '
                              f'{REDUCTIONS}, got {reduction!r}')

@@ -7,11 +7,16 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook as _MMEngineCheckpointHook
 
 from easymae.registry import HOOKS
-from ..checkpoint_io import (CheckpointWriteError, atomic_write_bytes,
-                             check_writable_dir,
-                             get_rng_state, message_hub_from_plain,
-                             message_hub_to_plain, remove_stale_temporaries,
-                             set_rng_state)
+from ..checkpoint_io import (
+    CheckpointWriteError,
+    atomic_write_bytes,
+    check_writable_dir,
+    get_rng_state,
+    message_hub_from_plain,
+    message_hub_to_plain,
+    remove_stale_temporaries,
+    set_rng_state,
+)
 from ..fsdp import is_fully_sharded
 
 

@@ -91,5 +91,5 @@ class MAE(BaseAlgorithm):
         target = self.head.target(inputs)
         per_patch = ((pred.float() - target) ** 2).mean(-1)
         per_image = (per_patch * mask).sum(1) / mask.sum(1).clamp(min=1)
-        return [dict(pred=p, mask=m, loss=l)
-                for p, m, l in zip(pred, mask, per_image)]
+        return [dict(pred=p, mask=m, loss=loss)
+                for p, m, loss in zip(pred, mask, per_image)]

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 
 from easymae.registry import MODELS
 from ..utils.attention import choose_attention_kernel
-from ..utils.distill import build_teacher, distill_loss
+from ..utils.distill import build_teacher, distill_loss, load_teacher
 from .base import IMAGENET_MEAN, IMAGENET_STD, BaseAlgorithm, build_part
 from .bert import _masks, mask_tokens, resolve_vocab
 
@@ -114,11 +114,11 @@ class ViTBERT(BaseAlgorithm):
         teachers: Dict[str, nn.Module] = {}
         if image_teacher is not None:
             teachers['image'] = build_teacher(image_teacher,
-                                              'model.image_teacher', 'image')
+                                              'model.image_teacher')
             self._check_image_teacher(teachers['image'])
         if text_teacher is not None:
             teachers['text'] = build_teacher(text_teacher,
-                                             'model.text_teacher', 'text')
+                                             'model.text_teacher')
             theirs = teachers['text'].backbone.vocab_size
             if theirs != vocab:
                 raise ValueError(
@@ -126,7 +126,21 @@ class ViTBERT(BaseAlgorithm):
                     f"({text_teacher['checkpoint']}) has {theirs} tokens, "
                     f'the student {vocab}; both must use one vocabulary')
         object.__setattr__(self, 'teachers', teachers)
+        object.__setattr__(self, '_teacher_files', {
+            m: cfg['checkpoint'] for m, cfg in (('image', image_teacher),
+                                                ('text', text_teacher))
+            if cfg is not None})
+        object.__setattr__(self, '_teachers_loaded', False)
         object.__setattr__(self, '_task_losses', None)
+
+    def init_weights(self):
+        """The student's init_cfg, then the teachers' checkpoints (so a
+        config check, which builds without initialising, needs no file)."""
+        super().init_weights()
+        for modality, teacher in self.teachers.items():
+            load_teacher(teacher, self._teacher_files[modality],
+                         f'model.{modality}_teacher', modality)
+        object.__setattr__(self, '_teachers_loaded', True)
 
     def _check_image_teacher(self, teacher: nn.Module) -> None:
         classes = getattr(self.image_head, 'num_classes', None)
@@ -218,6 +232,9 @@ class ViTBERT(BaseAlgorithm):
                 f'ViTBERT needs a batch of both images and text every step '
                 f"(inputs with 'image' and 'text'), got {got}; use "
                 'JointDataset + JointSampler + joint_collate')
+        if self.teachers and not self._teachers_loaded:
+            raise RuntimeError('ViTBERT: the teachers have no weights yet; '
+                               'call init_weights() (the runner does)')
         data_samples = data_samples or {}
         losses = dict(
             loss_image=self.image_loss(inputs['image'],

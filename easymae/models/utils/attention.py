@@ -46,7 +46,8 @@ def choose_attention_kernel(blocks, x: torch.Tensor,
 
 def block_forward_with_attention(block, x: torch.Tensor
                                  ) -> Tuple[torch.Tensor, torch.Tensor]:
-    """One timm ``Block`` on (N, T, D) tokens -> (output, attn (N, H, T, T))."""
+    """One timm ``Block`` on (N, T, D) tokens -> (output, attention maps
+    (N, H, T, T))."""
     attn_mod = block.attn
     h = block.norm1(x)
     B, T, _ = h.shape
@@ -63,9 +64,9 @@ def block_forward_with_attention(block, x: torch.Tensor
     return x, attn
 
 
-def encode_with_attention(backbone, x: torch.Tensor,
-                          layers: Iterable[int]) -> Tuple[torch.Tensor,
-                                                          Dict[int, torch.Tensor]]:
+def encode_with_attention(
+        backbone, x: torch.Tensor, layers: Iterable[int]
+) -> Tuple[torch.Tensor, Dict[int, torch.Tensor]]:
     """``backbone.encode`` that also returns the maps of ``layers``.
 
     Layer indices are block indices; negative ones count from the end.

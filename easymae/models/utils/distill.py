@@ -39,14 +39,23 @@ def distill_loss(student: torch.Tensor, labels: torch.Tensor,
     return alpha * ce + (1.0 - alpha) * tau ** 2 * kl
 
 
-def build_teacher(cfg: dict, key: str, modality: str) -> nn.Module:
-    """``cfg = dict(model=<model config>, checkpoint=PATH)``: the model
-    built, its checkpoint loaded strictly, frozen, in eval mode."""
+def build_teacher(cfg: dict, key: str) -> nn.Module:
+    """``cfg = dict(model=<model config>, checkpoint=PATH)``: the model,
+    frozen, in eval mode; its weights come from :func:`load_teacher`
+    (at ``init_weights``, as a ``Pretrained`` init_cfg would)."""
     if not isinstance(cfg, dict) or 'model' not in cfg or \
             'checkpoint' not in cfg:
         raise ValueError(f'{key} must be dict(model=..., checkpoint=...), '
                          f'got {cfg!r}')
-    path = cfg['checkpoint']
+    teacher = MODELS.build(cfg['model'])
+    teacher.requires_grad_(False)
+    return teacher.eval()
+
+
+def load_teacher(teacher: nn.Module, path: str, key: str,
+                 modality: str) -> None:
+    """The checkpoint at ``path`` into ``teacher``, strictly, after
+    checking that it is a model of ``modality``."""
     checkpoint = load_file(path)
     state, _ = state_dict_of(checkpoint, path)
     if MODALITY_KEYS[modality] not in state:
@@ -56,7 +65,6 @@ def build_teacher(cfg: dict, key: str, modality: str) -> nn.Module:
             f'{key}.checkpoint {path} holds {found} (no '
             f'{MODALITY_KEYS[modality]}); the {modality} teacher needs a '
             f'checkpoint of an {modality} model')
-    teacher = MODELS.build(cfg['model'])
     ours = teacher.state_dict()
     hints = [f'{key}.model does not match the checkpoint: {k} is '
              f'{tuple(v.shape)} there, {tuple(ours[k].shape)} in the model '
@@ -67,5 +75,3 @@ def build_teacher(cfg: dict, key: str, modality: str) -> nn.Module:
     load_state_dict_strict(teacher, state, path,
                            may_be_dropped=('data_preprocessor.',),
                            kind=describe_checkpoint(checkpoint), hints=hints)
-    teacher.requires_grad_(False)
-    return teacher.eval()
