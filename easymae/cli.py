@@ -116,7 +116,7 @@ def _resolve_config(args: List[str]) -> List[str]:
     in the shipped configs."""
     if not args or args[0].startswith('-') or osp.isfile(args[0]):
         return args
-    from .predict import find_config
+    from .resources import find_config
     return [find_config(args[0], configs_root())] + args[1:]
 
 
@@ -129,7 +129,7 @@ def run(command: str, args: List[str]) -> int:
               f'({filename} is not in {tools_root()})', file=sys.stderr)
         return 2
     from .apis import CHECKPOINT_ERRORS
-    from .predict import ConfigNameError
+    from .resources import ConfigNameError
     argv0 = sys.argv[0]
     sys.argv[0] = prog  # argparse's usage line names the command
     try:

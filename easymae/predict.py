@@ -19,7 +19,6 @@ Class names come from the checkpoint's ``meta['dataset_meta']['classes']``
 them, class indices are reported and a note says why. An image-text model
 (FLIP / CLIP) classifies zero-shot into the class names it is given.
 """
-import difflib
 import glob
 import os
 import os.path as osp
@@ -45,51 +44,13 @@ from easymae.fileio.state_dict import (
 )
 from easymae.hub.export import backbone_of, input_size_of, input_spec
 from easymae.registry import MODELS
-from easymae.resources import configs_root
+from easymae.resources import ConfigNameError, find_config  # noqa: F401
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif',
                     '.tiff')
-# the checkout's configs/, or the copy an installed package carries
-CONFIG_ROOT = configs_root()
 # pipeline steps that read labels or text, or pack a sample: inference
 # packs images itself
 _SKIP_WORDS = ('Pack', 'Caption', 'Tokeni', 'Label', 'Text', 'MaskGenerator')
-
-
-class ConfigNameError(ValueError):
-    """A config name that matches no config file, or several."""
-
-
-def find_config(name: str, root: Optional[str] = None) -> str:
-    """A config file from a path or a name: the file itself, else the one
-    config under ``root`` (the repository's ``configs/``) whose name is
-    ``name``, else the one whose name contains it."""
-    if osp.isfile(name):
-        return name
-    root = root or CONFIG_ROOT
-    files = sorted(p for p in glob.glob(osp.join(root, '**', '*.py'),
-                                        recursive=True)
-                   if '_base_' not in p.split(os.sep))
-    stem = osp.basename(name)[:-3] if name.endswith('.py') else \
-        osp.basename(name)
-    stems = {p: osp.basename(p)[:-3] for p in files}
-    exact = [p for p in files if stems[p] == stem]
-    if len(exact) == 1:
-        return exact[0]
-    matches = exact or [p for p in files if stem in stems[p]]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        close = difflib.get_close_matches(stem, list(stems.values()), n=5,
-                                          cutoff=0.3)
-        hint = ('; closest: ' + ', '.join(close)) if close else ''
-        raise ConfigNameError(f'{name!r} is neither a config file nor the '
-                              f'name of a config under {root}{hint}')
-    shown = [osp.relpath(p, root) for p in matches[:20]]
-    more = f' (+{len(matches) - 20} more)' if len(matches) > 20 else ''
-    raise ConfigNameError(f'{name!r} matches {len(matches)} configs under '
-                          f'{root}: {", ".join(shown)}{more}; give one of '
-                          'them')
 
 
 def parse_classes(value: Union[None, str, Sequence[str]]

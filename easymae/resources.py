@@ -7,6 +7,7 @@ time with their folder tree, so ``_base_`` paths such as
 A checkout (or an editable install) has no ``.mim``: its ``configs/`` and
 ``tools/`` beside the package are used.
 """
+import difflib
 import fnmatch
 import os
 import os.path as osp
@@ -59,3 +60,38 @@ def list_configs(patterns: Sequence[str] = (),
                    fnmatch.fnmatch(rel, p) for p in patterns):
                 found.append(rel)
     return sorted(found)
+
+
+class ConfigNameError(ValueError):
+    """A config name that matches no config file, or several."""
+
+
+def find_config(name: str, root: Optional[str] = None) -> str:
+    """A config file from a path or a name: the file itself, else the one
+    shipped config whose name is ``name``, else the one whose name
+    contains it; no match or several is a :class:`ConfigNameError` that
+    lists the closest names or the candidates."""
+    if osp.isfile(name):
+        return name
+    root = root or configs_root()
+    files = [osp.join(root, rel) for rel in list_configs(root=root)]
+    stem = osp.basename(name)[:-3] if name.endswith('.py') else \
+        osp.basename(name)
+    stems = {p: osp.basename(p)[:-3] for p in files}
+    exact = [p for p in files if stems[p] == stem]
+    if len(exact) == 1:
+        return exact[0]
+    matches = exact or [p for p in files if stem in stems[p]]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        close = difflib.get_close_matches(stem, list(stems.values()), n=5,
+                                          cutoff=0.3)
+        hint = ('; closest: ' + ', '.join(close)) if close else ''
+        raise ConfigNameError(f'{name!r} is neither a config file nor the '
+                              f'name of a config under {root}{hint}')
+    shown = [osp.relpath(p, root) for p in matches[:20]]
+    more = f' (+{len(matches) - 20} more)' if len(matches) > 20 else ''
+    raise ConfigNameError(f'{name!r} matches {len(matches)} configs under '
+                          f'{root}: {", ".join(shown)}{more}; give one of '
+                          'them')
