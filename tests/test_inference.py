@@ -342,3 +342,24 @@ def test_export_bad_requests_are_one_line_errors(finetuned, tmp_path,
                      '--format', 'torchscript',
                      '--out', str(tmp_path / 'x.pt')]) == 1
     assert 'no_such_config_anywhere' in capsys.readouterr().err
+
+
+def test_published_release_keeps_class_names(finetuned, tmp_path):
+    from safetensors import safe_open
+
+    from easymae.hub.publish import publish
+    ckpt, config = finetuned
+    entry = publish(ckpt, str(tmp_path / 'release'), name='digits',
+                    also_pth=True)['entry']
+    pth = glob.glob(str(tmp_path / 'release' / '*.pth'))[0]
+    released = torch.load(pth, weights_only=True)
+    assert released['meta']['classes'] == [str(i) for i in range(10)]
+    with safe_open(str(tmp_path / 'release' / entry['filename']),
+                   'pt') as f:
+        assert json.loads(f.metadata()['classes']) == released['meta'][
+            'classes']
+    img = tmp_path / 'digit.png'
+    cv2.imwrite(str(img), Digits('val')[0]['img'])
+    r = easymae.inference(pth, str(img),
+                          config=config, topk=1)[0]
+    assert r['pred_class'] == str(r['pred_label'])

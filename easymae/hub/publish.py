@@ -64,6 +64,10 @@ def publish(ckpt: str, out_dir: str, name: Optional[str] = None,
     plain_meta = {k: v for k, v in meta.items()
                   if k in ('epoch', 'iter', 'seed', 'experiment_name',
                            'mmengine_version', 'command')}
+    # class names travel with a classifier, so predictions name classes
+    dataset_meta = meta.get('dataset_meta')
+    if isinstance(dataset_meta, dict) and dataset_meta.get('classes'):
+        plain_meta['classes'] = [str(c) for c in dataset_meta['classes']]
     os.makedirs(out_dir, exist_ok=True)
     files = []
     exts = ['safetensors'] + (['pth'] if also_pth else [])

@@ -1,5 +1,6 @@
 """Write a state dict as ``.safetensors`` or ``.pth``, atomically."""
 import io
+import json
 from typing import Dict
 
 import torch
@@ -22,6 +23,11 @@ def save_weights(obj, path: str) -> None:
         if isinstance(obj, dict) and isinstance(obj.get('meta'), dict):
             metadata.update({str(k): str(v) for k, v in obj['meta'].items()
                              if isinstance(v, (str, int, float, bool))})
+            # safetensors metadata is str -> str: lists (class names) as
+            # JSON
+            metadata.update({str(k): json.dumps(v)
+                             for k, v in obj['meta'].items()
+                             if isinstance(v, list)})
         atomic_write_bytes(save(tensors, metadata=metadata), path)
         return
     buffer = io.BytesIO()
