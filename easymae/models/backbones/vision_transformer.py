@@ -17,12 +17,12 @@ import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 from mmengine.registry import DefaultScope
-from timm.layers import PatchEmbed
 from timm.models.vision_transformer import Block
 
 from easymae.registry import MODELS, SCOPE
 from ..utils.attention import check_fused_attn, choose_attention_kernel
 from ..utils.pos_embed import get_2d_sincos_pos_embed
+from .patch_embed import PatchEmbed
 
 # arch -> (embed_dim, depth, num_heads)
 ARCHS = {
@@ -54,6 +54,9 @@ class VisionTransformer(BaseModule):
         fused_attn: True (SDPA), False (matmul-softmax-matmul) or 'auto'
             (the matmul path when training in bf16 on the CPU, where it is
             faster).
+        patch_embed_impl: 'conv', 'gemm' (reshape + one GEMM, same
+            weights) or 'auto' (gemm where it measured faster: the CPU);
+            see ``patch_embed.py``.
     """
 
     def __init__(self, arch: str = 'base', img_size: int = 224,
@@ -64,7 +67,8 @@ class VisionTransformer(BaseModule):
                  global_pool: str = 'token', drop_path_rate: float = 0.0,
                  init_values: Optional[float] = None,
                  norm_eps: float = 1e-6, frozen_stages: int = -1,
-                 fused_attn='auto', init_cfg=None):
+                 fused_attn='auto', patch_embed_impl: str = 'auto',
+                 init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         check_fused_attn('VisionTransformer', fused_attn)
         if arch not in ARCHS:
@@ -102,7 +106,7 @@ class VisionTransformer(BaseModule):
         norm_layer = partial(nn.LayerNorm, eps=norm_eps)
 
         self.patch_embed = PatchEmbed(img_size, patch_size, in_chans,
-                                      embed_dim)
+                                      embed_dim, impl=patch_embed_impl)
         self.num_patches = self.patch_embed.num_patches
         self.grid_size = img_size // patch_size
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
