@@ -313,7 +313,7 @@ def test_teacher_of_wrong_modality_or_width_is_named(corpus, tmp_path):
     wrong = MODELS.build(student_cfg(vocab, image_teacher=dict(
         model=image_teacher_cfg(), checkpoint=txt)))
     with pytest.raises(ValueError, match=r'model.image_teacher.checkpoint '
-                       r'.*bert.pth holds an text model'):
+                       r'.*bert.pth holds a model of text'):
         wrong.init_weights()
     wide = MODELS.build(student_cfg(vocab, image_teacher=dict(
         model=image_teacher_cfg(24), checkpoint=img)))
@@ -525,11 +525,33 @@ def test_resumed_joint_run_matches_bit_for_bit(corpus, tmp_path):
 
 @pytest.mark.slow
 def test_torchrun_two_processes_joint_run(corpus, tmp_path):
-    cfg = tiny_run_config(corpus, tmp_path, iters=8, ckpt=8)
+    cfg = tiny_run_config(corpus, tmp_path, iters=9, ckpt=9)
     run_torchrun(cfg, tmp_path / 'ddp', nproc=2, timeout=600)
     rows = [r for r in logged_scalars(tmp_path / 'ddp').values()
             if 'loss_image' in r]
-    assert len(rows) == 8 and all(0 < r['loss_text'] < 20 for r in rows)
-    state = torch.load(tmp_path / 'ddp' / 'iter_8.pth', weights_only=True)
+    assert len(rows) == 9 and all(0 < r['loss_text'] < 20 for r in rows)
+    state = torch.load(tmp_path / 'ddp' / 'iter_9.pth', weights_only=True)
     assert state['optimizer']['gradient_mask']['history_iters'].tolist() \
         == [4, 8]
+
+
+def test_label_free_variant_trains_mae_and_mlm(corpus):
+    torch.manual_seed(0)
+    cfg = student_cfg(corpus[1], neck=dict(
+        type='MAEDecoder', decoder_embed_dim=16, decoder_depth=1,
+        decoder_num_heads=2), head=dict(type='MAEPretrainHead'))
+    cfg.pop('image_head')
+    cfg['type'] = 'ViTBERTMAE'
+    model = MODELS.build(cfg)
+    wrapper = build_optim_wrapper(model, dict(
+        type='GradientMaskOptimWrapper',
+        optimizer=dict(type='AdamW', lr=1e-3), start_iter=0, interval=1,
+        delta=0.5, beta=0.5))
+    log = model.train_step(joint_batch(corpus), wrapper)
+    assert torch.isfinite(log['loss_image']) and \
+        torch.isfinite(log['loss_text'])
+    # the decoder is image-only: not shared, so not masked
+    assert wrapper.masks and not any(k.startswith('neck.')
+                                     for k in wrapper.masks)
+    with pytest.raises(ValueError, match='no image teacher'):
+        MODELS.build(dict(cfg, image_teacher=dict(model={}, checkpoint='x')))

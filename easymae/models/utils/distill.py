@@ -60,11 +60,11 @@ def load_teacher(teacher: nn.Module, path: str, key: str,
     state, _ = state_dict_of(checkpoint, path)
     if MODALITY_KEYS[modality] not in state:
         other = [m for m, k in MODALITY_KEYS.items() if k in state]
-        found = f'an {other[0]} model' if other else 'no model we know'
+        found = f'a model of {other[0]}' if other else 'no model we know'
         raise ValueError(
             f'{key}.checkpoint {path} holds {found} (no '
             f'{MODALITY_KEYS[modality]}); the {modality} teacher needs a '
-            f'checkpoint of an {modality} model')
+            f'checkpoint of a model of {modality}')
     ours = teacher.state_dict()
     hints = [f'{key}.model does not match the checkpoint: {k} is '
              f'{tuple(v.shape)} there, {tuple(ours[k].shape)} in the model '
