@@ -1,9 +1,9 @@
 # Joint pretraining with knowledge distillation from the two teachers
 # (Li et al. 2021): per task alpha * CE + (1 - alpha) * tau^2 * KL, the
 # image teacher a supervised ViT on digits, the text teacher BERT-Mini
-# on WikiText-2 (same vocabulary). Train the teachers first:
-#   python tools/train.py configs/selfsup/vit_bert/teacher_vit-tiny-d6-p4_1xb64-coslr-10e_digits.py
-#   python tools/train.py configs/selfsup/vit_bert/teacher_bert-mini_1xb32-2kiter_wikitext2.py
+# on WikiText-2 (same vocabulary). Train the teachers first, with
+# teacher_vit-tiny-d6-p4_1xb64-coslr-10e_digits.py and
+# teacher_bert-mini_1xb32-2kiter_wikitext2.py beside this file.
 # Teachers are read by the strict loader, frozen, in eval mode, and are no
 # part of the student's parameters or checkpoints.
 _base_ = ['./vit-bert_vit-tiny-d6-p4_1xb32i32t-2kiter_digits-wikitext2.py']

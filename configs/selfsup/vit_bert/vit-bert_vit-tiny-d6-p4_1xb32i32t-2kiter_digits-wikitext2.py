@@ -6,8 +6,7 @@
 #   python tools/build_vocab.py ../shared/data/text/wikitext2/valid.txt \
 #       ../shared/data/text/wikitext2/test.txt --vocab-size 8000 \
 #       --unk-marker '<unk>' --out work_dirs/vocab/wikitext2-wordpiece-8k.json
-#   python tools/train.py \
-#       configs/selfsup/vit_bert/vit-bert_vit-tiny-d6-p4_1xb32i32t-2kiter_digits-wikitext2.py
+#   python tools/train.py THIS_CONFIG
 # The image / text share of a step: train_dataloader.sampler.image_per_step
 # and text_per_step, with train_dataloader.batch_size their sum.
 _base_ = [
