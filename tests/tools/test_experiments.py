@@ -1,0 +1,288 @@
+"""The results-page tooling: tools/experiments/run_results.py runs a real
+pretrain -> finetune chain (tiny ViT, digits) and records it; then
+tools/plot_results.py draws the page's plots from that record."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(ROOT, 'tools', 'experiments'))
+import results_grid  # noqa: E402
+import run_results  # noqa: E402
+
+PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
+
+
+def shared_data():
+    return (os.environ.get('EASYMAE_SHARED_DATA')
+            or osp.join(osp.dirname(ROOT), 'shared', 'data'))
+
+
+def tool(*args, check=True):
+    proc = subprocess.run([sys.executable, *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=900)
+    if check:
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+@pytest.mark.slow
+def test_smoke_grid_runs_records_and_plots(tmp_path):
+    work, out = tmp_path / 'work', tmp_path / 'res' / 'results.json'
+    args = ['tools/experiments/run_results.py', '--grid', 'digits-smoke',
+            '--only', 'ft_mae', 'ft_scratch', '--jobs', '2',
+            '--work-dir', str(work), '--out', str(out)]
+    first = tool(*args).stdout
+    assert first.count('[start]') == 3 and first.count('[done]') == 3
+    steps = json.loads(out.read_text())['steps']
+    assert sorted(steps) == ['ft_mae', 'ft_scratch', 'pt']
+
+    pt, ft, scratch = steps['pt'], steps['ft_mae'], steps['ft_scratch']
+    for s in (pt, ft, scratch):
+        assert s['returncode'] == 0 and s['wall_s'] > 0
+        assert s['command'].startswith('python tools/train.py ' + s['config'])
+        assert osp.isfile(osp.join(ROOT, s['config']))
+    # the pretrain's loss curve is mmengine's own log, every iteration
+    assert len(pt['loss_curve']) == 4 and np.isfinite(pt['final_loss'])
+    # the MAE finetune starts from the pretrain step's final checkpoint,
+    # the scratch one from nothing
+    pt_ckpt = str(work / 'pt' / 'epoch_2.pth')
+    assert f'model.backbone.init_cfg.checkpoint={pt_ckpt}' in ft['command']
+    assert 'init_cfg' not in scratch['command']
+    for s in (ft, scratch):
+        assert len(s['val_top1_curve']) == 2
+        assert s['top1'] == s['val_top1_curve'][-1][1]
+        assert 0.0 <= s['top1'] <= s['top5'] <= 100.0
+    # the finetune really loaded the pretrained encoder
+    log = (work / 'ft_mae' / 'stdout.log').read_text()
+    assert 'loaded pretrained weights' in log
+
+    # finished steps are not run again
+    again = tool(*args).stdout
+    assert '[start]' not in again
+    assert json.loads(out.read_text())['steps']['ft_mae'] == ft
+
+    plots = tool('tools/plot_results.py', str(out)).stdout
+    for name in ('pretrain_loss.png', 'finetune_top1.png'):
+        png = out.parent / name
+        assert png.read_bytes()[:8] == PNG_MAGIC, name
+    # one mask ratio is no curve: the plot is left out, and says so
+    assert not (out.parent / 'mask_ratio.png').exists()
+    assert 'no runs for' in plots and 'mask_ratio.png' in plots
+    assert f"| ft_mae | MAE-pretrained, seed 0 | top-1 {ft['top1']:.2f}%" \
+        in plots
+
+
+def test_mask_ratio_plot_from_recorded_runs(tmp_path):
+    # a results file as run_results.py writes it, two mask ratios x seeds
+    def ft(ratio, seed, top1):
+        return {'kind': 'finetune', 'command': 'python tools/train.py c.py',
+                'config': 'c.py', 'wall_s': 60.0, 'top1': top1,
+                'meta': {'mask_ratio': ratio, 'seed': seed},
+                'val_top1_curve': [[1, top1 - 5], [2, top1]]}
+    steps = {'a': ft(0.75, 0, 50.0), 'b': ft(0.75, 1, 52.0),
+             'c': ft(0.5, 0, 40.0),
+             'd': {'kind': 'finetune', 'command': 'x', 'config': 'c.py',
+                   'wall_s': 1.0, 'top1': 99.0},  # no mask ratio: not a point
+             # partial finetunes: top-1 against the blocks trained
+             'k0': {'kind': 'finetune', 'command': 'x', 'config': 'c.py',
+                    'top1': 30.0, 'meta': {'train_last_blocks': 0}},
+             'k2': {'kind': 'finetune', 'command': 'x', 'config': 'c.py',
+                    'top1': 45.0, 'meta': {'train_last_blocks': 2}}}
+    path = tmp_path / 'results.json'
+    path.write_text(json.dumps({'grid': 'x', 'steps': steps}))
+    sys.path.insert(0, osp.join(ROOT, 'tools'))
+    import plot_results
+    assert plot_results.mask_ratio_points(steps) == [
+        (0.5, [40.0]), (0.75, [50.0, 52.0])]
+    assert plot_results.meta_points(steps, 'train_last_blocks') == [
+        (0.0, [30.0]), (2.0, [45.0])]
+    plot_results.main([str(path)])
+    assert (tmp_path / 'mask_ratio.png').read_bytes()[:8] == PNG_MAGIC
+    assert (tmp_path / 'partial_finetune.png').read_bytes()[:8] == PNG_MAGIC
+    assert not (tmp_path / 'pretrain_loss.png').exists()
+    # per-epoch curves are drawn for the MAE-vs-scratch groups only
+    assert not (tmp_path / 'finetune_top1.png').exists()
+
+
+def test_plot_refuses_a_file_that_is_not_a_results_record(tmp_path):
+    bad = tmp_path / 'other.json'
+    bad.write_text(json.dumps({'state_dict': {}}))
+    proc = tool('tools/plot_results.py', str(bad), check=False)
+    assert proc.returncode != 0
+    assert 'not a run_results.py file' in proc.stderr
+    proc = tool('tools/plot_results.py', str(tmp_path / 'none.json'),
+                check=False)
+    assert proc.returncode != 0 and 'no results file' in proc.stderr
+
+
+def test_unknown_step_name_is_a_clear_error():
+    proc = tool('tools/experiments/run_results.py', '--only', 'no_such_run',
+                '--list', check=False)
+    assert proc.returncode != 0 and 'matches no step' in proc.stderr
+
+
+def test_cifar10_grid_lists_main_comparison_first():
+    names = [s.name for s in results_grid.grid_cifar10([0, 1])]
+    assert names[:4] == ['mae_vit-tiny6-p4_1xb128-20e', 'ft5e_mae-ep10',
+                         'ft5e_mae', 'ft5e_scratch']
+    assert 'ft10e_scratch_seed1' in names and 'ft5e_scratch_seed1' in names
+    # a second seed repeats the recipe and ablation finetunes too, on the
+    # one MAE pretraining of each (those are not repeated)
+    assert {'ft5e_mae_cls-token_seed1', 'ft5e_mae_mask0.9_seed1'} <= set(names)
+    assert not any(n.startswith('mae_vit') and n.endswith('_seed1')
+                   for n in names)
+    # pretraining seeds are rows of their own ('_pseed1'), whatever --seeds
+    assert {'mae_vit-tiny6-p4_1xb128-20e_pseed1', 'ft5e_mae_pseed1'} <= {
+        s.name for s in results_grid.grid_cifar10([0])}
+    # a snapshot-initialised step does not drag its pretrain in again
+    picked = run_results.select(results_grid.grid_cifar10([0]),
+                                ['ft5e_mae-ep10', 'ft5e_scratch'])
+    assert [s.name for s in picked] == ['ft5e_mae-ep10', 'ft5e_scratch']
+    picked = run_results.select(results_grid.grid_cifar10([0]), ['ft10e_mae'])
+    assert [s.name for s in picked] == ['mae_vit-tiny6-p4_1xb128-20e',
+                                        'ft10e_mae']
+    for s in results_grid.grid_cifar10([0]):
+        assert osp.isfile(osp.join(ROOT, s.config)), s.config
+        if s.init_from:
+            assert s.init_from in names
+
+
+@pytest.mark.slow
+def test_cifar10_dev_is_unpacked_once_and_verified(tmp_path, monkeypatch):
+    tar = osp.join(shared_data(), run_results.DEV_TAR)
+    if not osp.isfile(tar):
+        pytest.skip(f'shared data not found ({tar}); set EASYMAE_SHARED_DATA')
+    monkeypatch.setenv('EASYMAE_SHARED_DATA', shared_data())
+    root = run_results.ensure_cifar10_dev(str(tmp_path))
+    assert run_results.count_images(osp.join(root, 'train')) == 10000
+    assert run_results.count_images(osp.join(root, 'val')) == 2000
+    marker = osp.join(root, '.complete')
+    stamp = os.stat(marker).st_mtime_ns
+    assert run_results.ensure_cifar10_dev(str(tmp_path)) == root
+    assert os.stat(marker).st_mtime_ns == stamp  # not unpacked again
+    assert [d for d in os.listdir(tmp_path) if '.tmp' in d] == []
+
+
+def test_a_corrupt_archive_is_refused_by_name(tmp_path, monkeypatch):
+    data = tmp_path / 'shared'
+    (data / 'cifar10').mkdir(parents=True)
+    bad = data / run_results.DEV_TAR
+    bad.write_bytes(b'not the CIFAR-10 archive')
+    monkeypatch.setenv('EASYMAE_SHARED_DATA', str(data))
+    with pytest.raises(SystemExit, match='sha256') as err:
+        run_results.ensure_cifar10_dev(str(tmp_path / 'cache'))
+    assert str(bad) in str(err.value)
+    assert not (tmp_path / 'cache' / 'cifar10_dev').exists()
+
+
+def test_randaugment_survives_posterize_to_zero_bits():
+    # rand-m10-mstd0.5-inc1 (the CIFAR finetune recipe) reaches magnitude 10,
+    # where 'PosterizeIncreasing' keeps 0 bits; Pillow >= 11 raises on that
+    from PIL import Image
+
+    from easymae.datasets.transforms import RandAugment
+    from easymae.datasets.transforms.rand_augment import _posterize_any_bits
+    t = RandAugment('rand-m10-mstd0.5-inc1', img_size=32)
+    img = np.random.default_rng(0).integers(0, 256, (32, 32, 3), np.uint8)
+    for _ in range(300):
+        out = t({'img': img.copy()})['img']
+        assert out.shape == (32, 32, 3) and out.dtype == np.uint8
+    black = _posterize_any_bits(Image.fromarray(img), 0)
+    assert not np.asarray(black).any()
+    two = np.asarray(_posterize_any_bits(Image.fromarray(img), 2))
+    assert np.array_equal(two, img & 0b11000000)
+
+
+def test_a_stopped_run_is_recorded_as_incomplete(tmp_path):
+    # a pretrain stopped midway leaves its command and mmengine's scalars,
+    # but no step.json: it is collected, marked, never passed as finished
+    step = results_grid.grid_cifar10([0])[0]
+    wd = tmp_path / step.name
+    (wd / '20260101_000000' / 'vis_data').mkdir(parents=True)
+    (wd / 'command.txt').write_text('python tools/train.py x.py\n')
+    (wd / '20260101_000000' / 'vis_data' / 'scalars.json').write_text(
+        '\n'.join(json.dumps({'iter': i, 'epoch': 1, 'loss': 1.0 / i})
+                  for i in (10, 20, 30)) + '\n')
+    out = tmp_path / 'results.json'
+    run_results.write_results(str(out), [step], str(tmp_path), 'cifar10')
+    rec = json.loads(out.read_text())['steps'][step.name]
+    assert rec['status'] == 'incomplete'
+    assert rec['command'] == 'python tools/train.py x.py'
+    assert rec["loss_curve"] == [[i, 1.0 / i] for i in (10, 20, 30)]
+    assert 'returncode' not in rec and 'top1' not in rec
+
+
+def test_snapshot_is_copied_when_its_epoch_is_written(tmp_path):
+    step = next(s for s in results_grid.grid_cifar10([0])
+                if s.name == 'ft5e_mae-ep10')
+    assert not run_results.take_snapshot(str(tmp_path), step)
+    pre = tmp_path / step.init_from
+    pre.mkdir()
+    (pre / 'epoch_10.pth').write_bytes(b'weights of epoch 10')
+    assert run_results.take_snapshot(str(tmp_path), step)
+    (pre / 'epoch_10.pth').unlink()  # rotated away later: the copy stays
+    copy = run_results.snapshot(str(tmp_path), step.init_from, 10)
+    assert open(copy, 'rb').read() == b'weights of epoch 10'
+    assert run_results.take_snapshot(str(tmp_path), step)
+    cmd = run_results.command(step, str(tmp_path), None, amp=True)
+    assert f'model.backbone.init_cfg.checkpoint={copy}' in cmd
+
+
+def test_stopped_step_resumes_and_its_two_logs_merge(tmp_path):
+    step = results_grid.Step('pt', 'pretrain', results_grid.MAE_PT)
+    work = tmp_path / 'work'
+    cmd = run_results.command(step, str(work), None, amp=True)
+    assert '--resume' not in cmd  # nothing to resume yet
+    # a run stopped after iteration 3 and resumed from its iteration-2
+    # checkpoint: two timestamped log folders that overlap at iteration 3
+    logs = {'20261123_010000': [1, 2, 3], '20261123_020000': [3, 4]}
+    for resumed, (stamp, iters) in enumerate(logs.items()):
+        folder = work / 'pt' / stamp / 'vis_data'
+        folder.mkdir(parents=True)
+        with open(folder / 'scalars.json', 'w') as f:
+            for i in iters:
+                loss = 10.0 - i - 0.5 * resumed
+                f.write(json.dumps({'iter': i, 'step': i, 'loss': loss})
+                        + '\n')
+    (work / 'pt' / 'last_checkpoint').write_text('epoch_1.pth')
+    cmd = run_results.command(step, str(work), None, amp=True)
+    assert cmd[-1] == '--resume'
+    curve = run_results.summarise(step, str(work / 'pt'))['loss_curve']
+    # every iteration once; the resumed run's iteration 3 wins
+    assert curve == [[1, 9.0], [2, 8.0], [3, 6.5], [4, 5.5]]
+
+
+def test_mae_lite_student_starts_its_teacher_from_the_teacher_step(tmp_path):
+    steps = {s.name: s for s in results_grid.grid_cifar10([0])}
+    student = steps['mae-distill_20e']
+    teacher_dir = tmp_path / student.init_from
+    teacher_dir.mkdir()
+    (teacher_dir / 'last_checkpoint').write_text('T/epoch_20.pth')
+    cmd = run_results.command(student, str(tmp_path), None, amp=True)
+    assert 'model.teacher.init_cfg.checkpoint=T/epoch_20.pth' in cmd
+    assert not any(c.startswith('model.backbone.init_cfg') for c in cmd)
+    # and the finetune after it initialises the backbone, as every other
+    assert steps['ft5e_mae-distill'].init_key == 'model.backbone.init_cfg'
+
+
+def test_flip_and_simmim_runs_stay_out_of_the_mae_plots(tmp_path):
+    sys.path.insert(0, osp.join(ROOT, 'tools'))
+    import plot_results
+
+    def pretrain(config, loss, **extra):
+        return dict({'kind': 'pretrain', 'config': config, 'command': 'x',
+                     'loss_curve': [[1, loss], [2, loss / 2]],
+                     'final_loss': loss / 2}, **extra)
+    steps = {'flip': pretrain('configs/experiments/flip_a.py', 5.0,
+                              top1=30.0, val_top1_curve=[[12, 30.0]]),
+             'simmim': pretrain('configs/experiments/simmim_b.py', 0.6)}
+    assert not plot_results.plot_pretrain_loss(steps, tmp_path / 'a.png')
+    assert not plot_results.plot_finetune_top1(steps, tmp_path / 'b.png')
+    steps['mae'] = pretrain('configs/experiments/mae_c.py', 0.9)
+    assert plot_results.plot_pretrain_loss(steps, tmp_path / 'a.png')
