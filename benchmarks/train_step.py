@@ -44,13 +44,21 @@ from mmengine.registry import init_default_scope  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 import easymae  # noqa: E402,F401  (registers every component)
+from easymae.engine.precision import (  # noqa: E402
+    cpu_matrix_capability,
+    describe_cpu,
+)
 from easymae.models.algorithms.base import BaseAlgorithm  # noqa: E402
+from easymae.models.backbones.patch_embed import (  # noqa: E402
+    PATCH_EMBED_LABEL,
+)
 from easymae.registry import MODELS  # noqa: E402
 from report import emit  # noqa: E402
 
 ARCHS = {'vit-tiny': 'tiny', 'vit-small': 'small', 'vit-base': 'base',
          'vit-large': 'large', 'vit-huge': 'huge'}
-AMP_DTYPES = {'bf16': 'bfloat16', 'fp16': 'float16'}
+AMP_DTYPES = {'bf16': 'bfloat16', 'fp16': 'float16',
+              'bf16-master': 'bfloat16'}
 
 # Each algorithm's config, found by pattern so that renamed schedules still
 # match; the backbone's arch / img_size and the mask ratio are overridden.
@@ -112,8 +120,13 @@ def build_config(args) -> Config:
             cfg.model.mask_ratio = args.mask_ratio
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        if args.amp == 'bf16-master':
+            cfg.optim_wrapper.type = 'BF16MasterWeightOptimWrapper'
         cfg.optim_wrapper.dtype = AMP_DTYPES[args.amp]
         cfg.optim_wrapper.device_type = args.device
+    if args.patch_embed:
+        target = cfg.model.backbone
+        target.patch_embed_impl = args.patch_embed
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     return cfg
@@ -196,7 +209,8 @@ class Bench:
     def result(self, peaks: dict) -> dict:
         step_s = statistics.median(self.times)
         img_per_s = self.args.batch / step_s
-        dtype = self.args.amp or 'fp32'
+        dtype = {'bf16-master': 'bf16'}.get(self.args.amp,
+                                            self.args.amp or 'fp32')
         achieved = (self.flops_per_img or 0) * img_per_s
         res = dict(
             label=self.label, model=self.args.model, arch=self.args.arch,
@@ -209,11 +223,24 @@ class Bench:
             step_s_all=[round(t, 5) for t in self.times],
             img_per_s=img_per_s, flops_per_img=self.flops_per_img,
             achieved_tflops=achieved / 1e12,
-            peak_mem_mb=self.peak_mem_mb)
+            peak_mem_mb=self.peak_mem_mb,
+            cpu_matrix=(cpu_matrix_capability()
+                        if self.args.device == 'cpu' else None))
         if dtype in peaks and self.flops_per_img:
             res['peak_dtype'] = dtype
             res['share_of_matmul_peak'] = achieved / peaks[dtype]
         return res
+
+
+def cpu_model() -> str:
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _sync(device):
@@ -292,6 +319,118 @@ def profile_steps(bench, steps: int = 3):
               f'({100 * busy / wall:.0f}%)')
 
 
+# ------------------------------------------------------- time breakdown
+BREAKDOWN = ('gemm', 'casts/copies', 'attention', 'elementwise', 'optimizer',
+             'patch embedding', 'data preprocessing', 'other')
+PREPROCESS_LABEL = 'easymae::data_preprocessor'
+GEMM_OPS = {'mm', 'addmm', 'bmm', 'baddbmm', 'addbmm', 'matmul', 'linear',
+            '_addmm_activation', 'mkldnn_linear', 'mkldnn_linear_backward',
+            'mkldnn_linear_backward_weights', 'mkldnn_linear_backward_input'}
+COPY_OPS = {'copy_', 'to', '_to_copy', 'clone', 'contiguous', 'copy',
+            '_copy_from', '_copy_from_and_resize', '_foreach_copy_',
+            'to_dense'}
+ELEMENTWISE_OPS = {
+    'layer_norm', 'native_layer_norm', 'native_layer_norm_backward',
+    'gelu', 'gelu_backward', 'relu', 'threshold_backward', 'silu',
+    'silu_backward', 'sigmoid', 'tanh', 'add', 'add_', 'sub', 'sub_',
+    'rsub', 'mul', 'mul_', 'div', 'div_', 'neg', 'pow', 'sqrt', 'rsqrt',
+    'exp', 'log', 'abs', 'clamp', 'clamp_', 'where', 'masked_fill',
+    'masked_fill_', 'fill_', 'zero_', 'softmax', '_softmax',
+    '_softmax_backward_data', 'log_softmax', '_log_softmax',
+    '_log_softmax_backward_data', 'dropout', 'native_dropout',
+    'native_dropout_backward', 'bernoulli_', 'sum', 'mean', 'var',
+    'var_mean', 'std', 'mse_loss', 'mse_loss_backward', 'cross_entropy_loss',
+    'nll_loss', 'nll_loss_forward', 'nll_loss_backward', 'lerp_',
+    'addcmul_', 'addcdiv_', 'norm', 'linalg_vector_norm', 'div_', 'erf'}
+
+
+def _op(name: str) -> str:
+    return name.split('::', 1)[1] if name.startswith('aten::') else name
+
+
+def categorize(name: str, ancestors=()) -> str:
+    """The breakdown category of one profiler event, by its own name and
+    the names of the ranges it ran inside."""
+    for a in (name, *ancestors):
+        if a == PREPROCESS_LABEL:
+            return 'data preprocessing'
+        if a == PATCH_EMBED_LABEL or 'PatchEmbed' in a:
+            return 'patch embedding'
+    op = _op(name)
+    if op in COPY_OPS:
+        return 'casts/copies'
+    if op in GEMM_OPS:
+        return 'gemm'
+    if 'scaled_dot_product' in op or 'flash_attention' in op or \
+            'efficient_attention' in op:
+        return 'attention'
+    if 'convolution' in op or op.startswith(('conv2d', 'mkldnn_conv')):
+        return 'patch embedding'
+    if op.startswith(('adam', '_fused_adam', '_foreach', 'Optimizer.',
+                      'sgd', '_fused_sgd')):
+        return 'optimizer'
+    if op in ELEMENTWISE_OPS:
+        return 'elementwise'
+    return 'other'
+
+
+def breakdown_of_events(events) -> dict:
+    """Self-CPU microseconds per category over the profiler's events
+    (``FunctionEvent`` objects: ``name``, ``self_cpu_time_total``,
+    ``cpu_parent``). Every event lands in exactly one category, so the
+    categories sum to the total."""
+    out = dict.fromkeys(BREAKDOWN, 0.0)
+    for e in events:
+        ancestors, parent = [], e.cpu_parent
+        while parent is not None:
+            ancestors.append(parent.name)
+            parent = parent.cpu_parent
+        out[categorize(e.name, ancestors)] += e.self_cpu_time_total
+    return out
+
+
+def _label_preprocessor(model):
+    pre = getattr(model, 'data_preprocessor', None)
+    if pre is None or 'forward' in pre.__dict__:
+        return
+    forward = pre.forward
+
+    def labelled(*args, **kwargs):
+        with torch.profiler.record_function(PREPROCESS_LABEL):
+            return forward(*args, **kwargs)
+    pre.forward = labelled
+
+
+def breakdown_steps(bench, steps: int) -> dict:
+    """Profile ``steps`` steps of ``bench``; ms per step per category."""
+    from torch.profiler import ProfilerActivity, profile
+    _label_preprocessor(bench.model)
+    device = torch.device(bench.args.device)
+    _sync(device)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            bench.step()
+        _sync(device)
+        wall = time.perf_counter() - t0
+    us = breakdown_of_events(prof.events())
+    total = sum(us.values())
+    return dict(ms_per_step={k: v / 1e3 / steps for k, v in us.items()},
+                share={k: v / total if total else 0.0
+                       for k, v in us.items()},
+                total_ms_per_step=total / 1e3 / steps,
+                wall_ms_per_step=wall * 1e3 / steps, steps=steps)
+
+
+def print_breakdown(label: str, bd: dict):
+    print(f"\nbreakdown of {label} (self CPU time, "
+          f"{bd['total_ms_per_step']:.1f} ms/step profiled, "
+          f"{bd['wall_ms_per_step']:.1f} ms/step wall):")
+    for k in BREAKDOWN:
+        print(f"  {k:20s} {bd['ms_per_step'][k]:10.1f} ms "
+              f"{100 * bd['share'][k]:6.1f}%")
+
+
 # ------------------------------------------------------------- the run
 def build_parser():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -308,7 +447,13 @@ def build_parser():
                         'text_backbone names no context_length')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='config overrides, key=value')
-    p.add_argument('--amp', choices=sorted(AMP_DTYPES), default=None)
+    p.add_argument('--amp', choices=sorted(AMP_DTYPES), default=None,
+                   help='bf16 / fp16: autocast over fp32 weights '
+                        '(AmpOptimWrapper); bf16-master: bf16 weights with '
+                        'fp32 masters (BF16MasterWeightOptimWrapper)')
+    p.add_argument('--patch-embed', choices=['auto', 'conv', 'gemm'],
+                   default=None,
+                   help="the ViT backbone's patch_embed_impl")
     p.add_argument('--compile', action='store_true')
     p.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     p.add_argument('--threads', type=int, default=None,
@@ -328,6 +473,12 @@ def build_parser():
                    help='after timing, profile 3 steps of the first '
                         'configuration with torch.profiler and print where '
                         'the time goes')
+    p.add_argument('--breakdown', action='store_true',
+                   help='after timing, profile --steps steps of every '
+                        'configuration and sum self-CPU time into '
+                        'categories (GEMM, casts/copies, attention, '
+                        'elementwise, optimizer, patch embedding, data '
+                        'preprocessing, other)')
     p.add_argument('--json-out', default=None,
                    help='also write the JSON result to this file')
     return p
@@ -428,6 +579,10 @@ def main(argv=None):
         profile_steps(benches[0])
     peaks = peak.peaks() if peak else {}
     results = [b.result(peaks) for b in benches]
+    if base.breakdown:
+        for b, r in zip(benches, results):
+            r['breakdown'] = breakdown_steps(b, max(1, b.args.steps))
+            print_breakdown(b.label, r['breakdown'])
     ratios = []
     if len(results) > 1 and not base.no_flops:
         ratios = [dict(pair_ratios(a, b), a=a['label'], b=b['label'])
@@ -435,9 +590,12 @@ def main(argv=None):
                   if a['amp'] == b['amp']]  # pairs in the same precision
 
     # ----- human-readable table
+    cpu = describe_cpu() if base.device == 'cpu' else None
     print()
+    if cpu:
+        print(f'CPU {cpu_model()}: {cpu}')
     print(f"{'configuration':42s} {'img/s':>9s} {'GFLOP/img':>10s} "
-          f"{'TFLOP/s':>8s} {'%peak':>6s} {'mem MB':>8s}")
+          f"{'TFLOP/s':>8s} {'%peak':>6s} {'mem MB':>8s} {'vs 1st':>7s}")
     for r in results:
         share = r.get('share_of_matmul_peak')
         mem = r['peak_mem_mb']
@@ -445,7 +603,8 @@ def main(argv=None):
               f"{(r['flops_per_img'] or 0) / 1e9:10.2f} "
               f"{r['achieved_tflops']:8.3f} "
               f"{'' if share is None else f'{100 * share:5.1f}%':>6s} "
-              f"{'' if mem is None else f'{mem:8.0f}':>8s}")
+              f"{'' if mem is None else f'{mem:8.0f}':>8s} "
+              f"{r['img_per_s'] / results[0]['img_per_s']:6.2f}x")
     for k, v in peaks.items():
         print(f'matmul peak {k} ({peak_size}^3): {v / 1e12:.3f} TFLOP/s')
     for q in ratios:
@@ -463,7 +622,9 @@ def main(argv=None):
         process_peak_rss_mb=rss_mb,
         machine=dict(
             host=platform.node(), cpu=platform.processor() or
-            platform.machine(), torch=torch.__version__,
+            platform.machine(), cpu_model=cpu_model(),
+            cpu_matrix=cpu_matrix_capability(), cpu_matrix_text=cpu,
+            torch=torch.__version__,
             threads=torch.get_num_threads(),
             gpu=(torch.cuda.get_device_name()
                  if base.device == 'cuda' else None)),

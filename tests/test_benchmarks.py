@@ -82,8 +82,8 @@ def test_train_step_finetune_flops_match_the_matmul_count(capsys):
 
 
 def test_gemm_shapes_records_every_linear_layer_of_the_step(capsys):
-    gemm_shapes.main(['--model', 'finetune', '--gemm-seconds', '0.005']
-                     + TINY)
+    gemm_shapes.main(['--model', 'finetune', '--gemm-seconds', '0.005',
+                      '--patch-embed', 'conv'] + TINY)
     out = last_json(capsys)
     # qkv, proj, fc1, fc2 (12 D^2 per token) and the 1000-way head, each
     # forward, input grad and weight grad; the patch conv and the fused
@@ -199,3 +199,43 @@ def test_lazy_load_of_a_truncated_jpeg_fails_naming_the_file(photo_files,
     results = LoadImage(lazy=True)({'img_path': str(bad)})
     with pytest.raises(BadImageError, match='truncated.jpg'):
         RandomResizedCrop(32, scale=(0.9, 1.0))(results)
+
+
+def test_breakdown_categories_sum_to_the_profiled_total(capsys):
+    from types import SimpleNamespace as Event
+    root = Event(name='Optimizer.step#AdamW.step', cpu_parent=None,
+                 self_cpu_time_total=5.0)
+    pe = Event(name=train_step.PATCH_EMBED_LABEL, cpu_parent=None,
+               self_cpu_time_total=1.0)
+    events = [root, pe,
+              Event(name='aten::_fused_adamw_', cpu_parent=root,
+                    self_cpu_time_total=20.0),
+              Event(name='aten::mm', cpu_parent=pe, self_cpu_time_total=3.0),
+              Event(name='aten::mm', cpu_parent=None,
+                    self_cpu_time_total=40.0),
+              Event(name='aten::copy_', cpu_parent=None,
+                    self_cpu_time_total=7.0),
+              Event(name='aten::gelu', cpu_parent=None,
+                    self_cpu_time_total=4.0),
+              Event(name='aten::empty', cpu_parent=None,
+                    self_cpu_time_total=0.5)]
+    bd = train_step.breakdown_of_events(events)
+    assert sum(bd.values()) == pytest.approx(80.5)
+    assert bd == dict(gemm=40.0, **{'casts/copies': 7.0}, attention=0.0,
+                      elementwise=4.0, optimizer=25.0,
+                      **{'patch embedding': 4.0, 'data preprocessing': 0.0},
+                      other=0.5)
+
+    # a real (tiny) run: bf16 with fp32 masters, every category reported
+    out = train_step.main(['--model', 'mae', '--amp', 'bf16-master',
+                           '--breakdown', '--no-flops'] + TINY + TINY_MAE)
+    capsys.readouterr()
+    (res,) = out['results']
+    bd = res['breakdown']
+    assert set(bd['ms_per_step']) == set(train_step.BREAKDOWN)
+    assert sum(bd['ms_per_step'].values()) == pytest.approx(
+        bd['total_ms_per_step'])
+    assert sum(bd['share'].values()) == pytest.approx(1.0)
+    assert bd['ms_per_step']['gemm'] > 0
+    assert out['machine']['cpu_matrix'] in ('amx', 'avx512_bf16', 'none',
+                                            'unknown')

@@ -14,6 +14,7 @@ import torch.nn as nn
 from mmengine.optim import OptimWrapper
 
 from easymae.registry import OPTIM_WRAPPERS
+from .precision import precision_problem
 
 _DTYPES = {'bfloat16': torch.bfloat16, 'bf16': torch.bfloat16,
            'float16': torch.float16, 'fp16': torch.float16}
@@ -43,10 +44,10 @@ class AmpOptimWrapper(OptimWrapper):
         self.device_type = device_type or (
             'cuda' if torch.cuda.is_available() else 'cpu')
         self.loss_scaler = None
+        problem = precision_problem(dtype, self.device_type)
+        if problem:
+            raise ValueError(f'{type(self).__name__}: {problem}')
         if dtype == torch.float16:
-            if self.device_type == 'cpu':
-                raise ValueError('AmpOptimWrapper: float16 training on the '
-                                 "CPU is not supported; use dtype='bfloat16'")
             if loss_scale == 'dynamic':
                 self.loss_scaler = torch.amp.GradScaler(self.device_type)
             elif isinstance(loss_scale, dict):
