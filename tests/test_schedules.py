@@ -91,6 +91,11 @@ LENGTHS = {
     'bert-base_1xb32-3e_sst2': (631, 6312),
     'bert-mini_1xb32-3e_sst2': (631, 6312),
     'bert-mini_1xb32-10e_sst2-1k': (31, 310),
+    'bert_bert-tiny_1xb32-4kiter_wikitext2': (400, 4000),
+    'bert-tiny_1xb32-3e_sst2': (631, 6312),
+    'bert-tiny_scratch_1xb32-3e_sst2': (631, 6312),
+    'bert-tiny_1xb32-10e_sst2-1k': (31, 310),
+    'bert-tiny_scratch_1xb32-10e_sst2-1k': (31, 310),
 }
 # SimMIM's one x0.1 step, counted from the warm-up's end (the in1k recipe
 # steps at epoch 10 + 690 = 700, as the reference's absolute milestone)
