@@ -12,7 +12,8 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [os.path.dirname(HERE), HERE]
+# the repository, the shared test helpers, and the FLIP model tests
+sys.path[:0] = [os.path.dirname(HERE), HERE, os.path.join(HERE, 'models')]
 
 from flip_utils import tiny_flip_cfg  # noqa: E402
 from test_flip_model import _batch  # noqa: E402
