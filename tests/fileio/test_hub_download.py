@@ -1,6 +1,7 @@
 """download_url against a real HTTP server on 127.0.0.1."""
 import hashlib
 import os
+import pathlib
 
 import pytest
 from hub_server import HubServer
@@ -400,7 +401,7 @@ def test_torchrun_ranks_share_one_download(tmp_path, monkeypatch):
     torch.save({'model': vit.state_dict()}, buffer)
     script = tmp_path / 'init.py'
     script.write_text(TORCHRUN_SCRIPT)
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    repo = str(pathlib.Path(__file__).resolve().parents[2])
     env = dict(os.environ, EASYMAE_HOME=str(tmp_path / 'home'),
                PYTHONPATH=repo, OMP_NUM_THREADS='1')
     env.pop('EASYMAE_OFFLINE', None)
