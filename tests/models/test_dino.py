@@ -69,6 +69,7 @@ def test_local_crops_never_reach_the_teacher():
     seen = {'teacher': [], 'student': []}
     for who, vit in (('teacher', model.teacher['backbone']),
                      ('student', model.backbone)):
+        vit.patch_embed.impl = 'conv'  # so that every view calls proj
         vit.patch_embed.proj.register_forward_hook(
             lambda m, args, out, who=who: seen[who].append(
                 tuple(args[0].shape[-2:])))
