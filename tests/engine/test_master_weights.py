@@ -10,6 +10,7 @@ import torch.nn as nn
 from mmengine.runner.checkpoint import get_state_dict
 from reliab_helpers import (
     FIXED_PIPELINE,
+    load_state,
     logged_scalars,
     run_train,
     write_config,
@@ -176,6 +177,10 @@ def test_digits_mae_loss_follows_the_autocast_run(tmp_path):
     assert all(math.isfinite(v) for v in master)
     assert master[-1] < 0.8 * master[0]  # it learns
     assert max(rel) < 0.01 and sum(rel) / len(rel) < 0.005
+    # the runner's checkpoint of the master-weight run holds fp32 weights
+    state = load_state(tmp_path / 'BF16MasterWeightOptimWrapper' /
+                       'iter_50.pth')['state_dict']
+    assert {v.dtype for v in state.values()} == {torch.float32}
 
 
 # ---------------------------------------------------- patch embedding
