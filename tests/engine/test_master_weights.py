@@ -2,6 +2,7 @@
 refusal of precisions a device cannot run, and the GEMM patch embedding.
 """
 import copy
+import io
 import math
 
 import pytest
@@ -222,6 +223,25 @@ def test_gemm_patch_embedding_under_autocast_and_auto():
                                atol=0.5, rtol=0.02)
     with pytest.raises(ValueError, match='impl'):
         PatchEmbed(16, 4, 3, 24, impl='unfold')
+
+
+def test_gemm_patch_embedding_without_grad_and_traced():
+    # inference and tracing take autograd's own ops (a Python autograd
+    # Function cannot be saved as TorchScript): same numbers as the conv
+    torch.manual_seed(0)
+    conv = PatchEmbed(16, 4, 3, 24, impl='conv')
+    gemm = PatchEmbed(16, 4, 3, 24, impl='gemm')
+    gemm.load_state_dict(conv.state_dict())
+    x = torch.randn(2, 3, 16, 16)
+    with torch.no_grad():
+        expected = conv(x)
+        torch.testing.assert_close(gemm(x), expected, atol=1e-5, rtol=1e-5)
+        traced = torch.jit.trace(gemm, (x, ))
+    buffer = io.BytesIO()
+    torch.jit.save(traced, buffer)
+    buffer.seek(0)
+    loaded = torch.jit.load(buffer)
+    torch.testing.assert_close(loaded(x), expected, atol=1e-5, rtol=1e-5)
 
 
 @needs_bf16

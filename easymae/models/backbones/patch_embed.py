@@ -22,6 +22,19 @@ PATCH_EMBED_LABEL = 'easymae::patch_embed'
 PATCH_EMBED_IMPLS = ('auto', 'conv', 'gemm')
 
 
+def _patch_gemm_plain(x, weight, bias, p: int):
+    """The same product with autograd's own ops: for inference and for
+    tracing (TorchScript / ONNX cannot serialise a Python autograd
+    Function)."""
+    N, C, H, W = x.shape
+    gh, gw = H // p, W // p
+    D = weight.shape[0]
+    patches = x.reshape(N, C, gh, p, gw, p).permute(
+        0, 2, 4, 1, 3, 5).reshape(N, gh * gw, C * p * p)
+    return torch.nn.functional.linear(patches, weight.reshape(D, C * p * p),
+                                      bias)
+
+
 class _PatchGemm(torch.autograd.Function):
     """(N, C, H, W) -> (N, L, D) by one GEMM over non-overlapping patches;
     all three inputs are in the same dtype."""
@@ -114,9 +127,12 @@ class PatchEmbed(TimmPatchEmbed):
                 weight = weight.to(dtype)
             if bias is not None and bias.dtype != dtype:
                 bias = bias.to(dtype)
+            p = self.proj.kernel_size[0]
             with torch.autocast(x.device.type, enabled=False):
-                out = _PatchGemm.apply(x, weight, bias,
-                                       self.proj.kernel_size[0])
+                if torch.jit.is_tracing() or not torch.is_grad_enabled():
+                    out = _patch_gemm_plain(x, weight, bias, p)
+                else:
+                    out = _PatchGemm.apply(x, weight, bias, p)
             return self.norm(out)
 
     def _check_size(self, x):
