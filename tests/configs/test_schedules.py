@@ -19,7 +19,7 @@ from easymae.config_check import (
 )
 from easymae.registry import PARAM_SCHEDULERS
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '**',
                                                '*.py'), recursive=True)
                  if '_base_' not in p)
@@ -67,6 +67,19 @@ LENGTHS = {
     'mae_vit-tiny-d6-p4_1xb64-30e_digits': (3, 30),
     'mae_vit-tiny-p4_1xb256-200e_cifar10': (10, 200),
     'mae_vit-tiny-d6-p4_1xb64-30e_digits-shards': (3, 30),
+    # ViT-BERT: teachers, joint students, their finetunes
+    'teacher_bert-mini_1xb32-2kiter_wikitext2': (200, 2000),
+    'teacher_vit-tiny-d6-p4_1xb64-coslr-10e_digits': (1, 10),
+    'vit-bert_vit-tiny-d6-p4_1xb32i32t-2kiter_digits-wikitext2': (200,
+                                                                  2000),
+    'vit-bert-kd_vit-tiny-d6-p4_1xb32i32t-2kiter_digits-wikitext2': (200,
+                                                                     2000),
+    'vit-bert-kd-gm_vit-tiny-d6-p4_1xb32i32t-2kiter_digits-wikitext2': (
+        200, 2000),
+    'vit-bert-mae_vit-tiny-d6-p4_1xb32i32t-2kiter_digits-wikitext2': (
+        200, 2000),
+    'bert-vit-tiny-d6_vit-bert-pre_1xb32-10e_sst2-1k': (31, 310),
+    'vit-tiny-d6-p4_vit-bert-pre_1xb64-coslr-10e_digits': (1, 10),
     'mae_vit-large-p16_fsdp_8xb64-1600e_in1k': (40, 1600),
     'mae_vit-huge-p14_fsdp_8xb64-1600e_in1k': (40, 1600),
     'flip_vit-tiny-d4-p8_1xb16-30e_coco-captions-mini-shards': (3, 30),

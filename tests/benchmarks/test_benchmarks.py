@@ -21,7 +21,7 @@ from easymae.datasets.transforms.loading import (
 from easymae.datasets.transforms.processing import RandomResizedCrop
 from easymae.registry import MODELS
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO, 'benchmarks'))
 
 import data_pipeline  # noqa: E402
