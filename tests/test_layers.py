@@ -160,6 +160,8 @@ def test_registry_locations_hold_their_members(name):
     reg = getattr(registry, name)
     assert len(reg.module_dict), f'{name} has no members'
     for key, obj in reg.module_dict.items():
+        if not obj.__module__.startswith('easymae'):
+            continue  # registered by a test's plugin, earlier in the run
         assert any(obj.__module__ == loc or obj.__module__.startswith(
             loc + '.') for loc in reg._locations), \
             f'{name}: {key} lives in {obj.__module__}, outside ' \
