@@ -1,6 +1,7 @@
 """Shared plumbing of every algorithm: build parts, dispatch ``mode``."""
-from typing import Optional, Union
+from typing import List, Optional, Union
 
+import torch
 import torch.nn as nn
 from mmengine.model import BaseModel
 
@@ -14,6 +15,20 @@ def build_part(cfg: Union[dict, nn.Module, None]) -> Optional[nn.Module]:
     if cfg is None or isinstance(cfg, nn.Module):
         return cfg
     return MODELS.build(cfg)
+
+
+def classification_results(logits: torch.Tensor, labels=None) -> List[dict]:
+    """One dict per sample: ``pred_score`` (softmax), ``pred_label`` and,
+    when ``labels`` are given, ``gt_label``: what ``Accuracy`` reads."""
+    scores = logits.float().softmax(dim=1)
+    labels = None if labels is None else torch.as_tensor(labels)
+    results = []
+    for i, score in enumerate(scores):
+        item = dict(pred_score=score, pred_label=int(score.argmax()))
+        if labels is not None:
+            item['gt_label'] = int(labels[i])
+        results.append(item)
+    return results
 
 
 class BaseAlgorithm(BaseModel):

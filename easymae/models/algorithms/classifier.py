@@ -14,7 +14,12 @@ from typing import List, Optional
 import torch
 
 from easymae.registry import MODELS
-from .base import IMAGENET_MEAN, IMAGENET_STD, BaseAlgorithm
+from .base import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    BaseAlgorithm,
+    classification_results,
+)
 
 
 @MODELS.register_module()
@@ -85,14 +90,5 @@ class ImageClassifier(BaseAlgorithm):
                 data_samples: Optional[dict] = None) -> List[dict]:
         """One dict per image: ``pred_score`` (softmax), ``pred_label`` and,
         when known, ``gt_label``: what the ``Accuracy`` metric reads."""
-        scores = self.head(self.extract_feat(inputs)).float().softmax(dim=1)
-        labels = None
-        if data_samples and 'gt_label' in data_samples:
-            labels = torch.as_tensor(data_samples['gt_label'])
-        results = []
-        for i, score in enumerate(scores):
-            item = dict(pred_score=score, pred_label=int(score.argmax()))
-            if labels is not None:
-                item['gt_label'] = int(labels[i])
-            results.append(item)
-        return results
+        return classification_results(self.head(self.extract_feat(inputs)),
+                                      (data_samples or {}).get('gt_label'))

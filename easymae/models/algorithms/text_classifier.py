@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 
 from easymae.registry import MODELS
-from .base import BaseAlgorithm, build_part
+from .base import BaseAlgorithm, build_part, classification_results
 from .bert import _masks, resolve_vocab
 
 POOLS = ('cls', 'mean')
@@ -87,18 +87,9 @@ class TextClassifier(BaseAlgorithm):
     @torch.no_grad()
     def predict(self, inputs: torch.Tensor,
                 data_samples: Optional[dict] = None) -> List[dict]:
-        scores = self.head(self.extract_feat(inputs, data_samples))
-        scores = scores.float().softmax(dim=1)
-        labels = None
-        if data_samples and 'gt_label' in data_samples:
-            labels = torch.as_tensor(data_samples['gt_label'])
-        results = []
-        for i, score in enumerate(scores):
-            item = dict(pred_score=score, pred_label=int(score.argmax()))
-            if labels is not None:
-                item['gt_label'] = int(labels[i])
-            results.append(item)
-        return results
+        return classification_results(
+            self.head(self.extract_feat(inputs, data_samples)),
+            (data_samples or {}).get('gt_label'))
 
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
         if mode == 'tensor':

@@ -33,7 +33,13 @@ import torch.nn.functional as F
 from easymae.registry import MODELS
 from ..utils.attention import choose_attention_kernel
 from ..utils.distill import build_teacher, distill_loss, load_teacher
-from .base import IMAGENET_MEAN, IMAGENET_STD, BaseAlgorithm, build_part
+from .base import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    BaseAlgorithm,
+    build_part,
+    classification_results,
+)
 from .bert import _masks, mask_tokens, resolve_vocab
 
 
@@ -263,16 +269,9 @@ class ViTBERT(BaseAlgorithm):
         if isinstance(inputs, dict):
             inputs = inputs['image']
             data_samples = (data_samples or {}).get('image')
-        scores = self.image_head(self.forward_image(inputs)[:, 0])
-        scores = scores.float().softmax(dim=1)
-        labels = (data_samples or {}).get('gt_label')
-        results = []
-        for i, score in enumerate(scores):
-            item = dict(pred_score=score, pred_label=int(score.argmax()))
-            if labels is not None:
-                item['gt_label'] = int(labels[i])
-            results.append(item)
-        return results
+        return classification_results(
+            self.image_head(self.forward_image(inputs)[:, 0]),
+            (data_samples or {}).get('gt_label'))
 
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
         if mode == 'tensor':
