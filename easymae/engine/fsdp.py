@@ -24,6 +24,11 @@ of parameters are unchanged (activation checkpointing uses the composable
 optimizer constructors (layer-wise lr decay) and state dicts see the usual
 keys; the parameters are ``DTensor`` shards. The optimizer is built after
 this (mmengine builds it in ``Runner.train``), so it holds the shards.
+
+``fully_shard`` cannot shard a 0-dim parameter (FLIP's ``logit_scale``):
+such parameters are left out of FSDP, kept whole on every rank (rank 0's
+value), and their gradients averaged over the ranks by an all-reduce
+right after backward accumulates them, which is what DDP does for them.
 """
 import re
 from typing import Optional, Union
@@ -97,6 +102,22 @@ def _broadcast_from_rank0(model: nn.Module) -> None:
             dist.broadcast(tensor.data, src=0)
 
 
+def _replicate_scalars(model: nn.Module) -> set:
+    """The 0-dim parameters, each given a gradient hook that averages it
+    over the ranks (FSDP neither shards nor reduces them)."""
+    scalars = {p for p in model.parameters() if p.dim() == 0}
+    world = dist.get_world_size()
+
+    def average(param):
+        if param.grad is not None and world > 1:
+            dist.all_reduce(param.grad)
+            param.grad.div_(world)
+    for param in scalars:
+        if param.requires_grad:
+            param.register_post_accumulate_grad_hook(average)
+    return scalars
+
+
 def fully_shard_model(model: nn.Module, mixed_precision: Optional[dict] = None,
                       activation_checkpointing: bool = False,
                       cpu_offload: bool = False,
@@ -116,7 +137,8 @@ def fully_shard_model(model: nn.Module, mixed_precision: Optional[dict] = None,
         return model
     _broadcast_from_rank0(model)
     kwargs = dict(mp_policy=mixed_precision_policy(mixed_precision),
-                  reshard_after_forward=reshard_after_forward)
+                  reshard_after_forward=reshard_after_forward,
+                  ignored_params=_replicate_scalars(model))
     if cpu_offload:
         # pinned memory needs CUDA; on a CPU-only machine it is plain memory
         kwargs['offload_policy'] = CPUOffloadPolicy(

@@ -19,7 +19,13 @@ Digits, ...)::
 
     custom_hooks = [dict(type='ZeroShotClassifierHook', templates='cifar')]
     val_evaluator = dict(type='ZeroShotAccuracy', topk=(1, 5))
+
+Under FSDP2 the hook calls the text tower outside the model's forward,
+where the parameters that no block's forward gathers (embeddings, final
+norm, projections) are shards: it all-gathers every unit first and
+shards them again after (``gathered``; all ranks run it together).
 """
+from contextlib import contextmanager
 from typing import List, Optional, Sequence, Union
 
 import torch
@@ -58,6 +64,22 @@ def build_zero_shot_weights(model, classnames: Sequence[str],
     finally:
         model.train(was_training)
     return torch.stack(weights)
+
+
+@contextmanager
+def gathered(model):
+    """Whole parameters in every ``fully_shard`` unit of ``model`` (a
+    collective all-gather), sharded again on leaving; nothing to do for
+    a model that is not sharded."""
+    from torch.distributed.fsdp import FSDPModule
+    units = [m for m in model.modules() if isinstance(m, FSDPModule)]
+    for unit in units:
+        unit.unshard()
+    try:
+        yield model
+    finally:
+        for unit in units:
+            unit.reshard()
 
 
 @HOOKS.register_module()
@@ -101,8 +123,9 @@ class ZeroShotClassifierHook(Hook):
                             ' has no set_zero_shot_weights; it needs an '
                             'image-text model such as FLIP')
         names = self._classnames(dataloader)
-        model.set_zero_shot_weights(
-            build_zero_shot_weights(model, names, self.templates))
+        with gathered(model):
+            weights = build_zero_shot_weights(model, names, self.templates)
+        model.set_zero_shot_weights(weights)
         runner.logger.info(f'zero-shot classifier: {len(names)} classes x '
                            f'{len(self.templates)} templates')
 

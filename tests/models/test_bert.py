@@ -6,6 +6,7 @@ import os.path as osp
 import pytest
 import torch
 import torch.nn.functional as F
+from bert_utils import SHARED, mlm_config, need_shared
 from reliab_helpers import REPO, run_torchrun, run_train
 
 import easymae  # noqa: F401 (registers)
@@ -14,11 +15,6 @@ from easymae.hub.pretrained import PretrainedInit, load_model_checkpoint
 from easymae.models.algorithms.bert import mask_tokens, num_to_mask
 from easymae.registry import MODELS
 from easymae.text.wordpiece import train_wordpiece
-
-SHARED = osp.join(osp.dirname(REPO), 'shared', 'data', 'text')
-need_shared = pytest.mark.skipif(
-    not osp.isdir(SHARED), reason='shared text data (../shared/data/text) '
-    'not beside this checkout')
 
 TEXT = [
     'The river runs past the old mill and under the stone bridge.',
@@ -229,29 +225,6 @@ def test_bad_vocabulary_and_length_are_named(tmp_path):
 
 
 # ------------------------------------------------- real runs (train.py)
-TINY_MLM = '''
-_base_ = [{base!r}]
-data_root = {root!r}
-vocab = {vocab!r}
-model = dict(vocab_file=vocab, backbone=dict(
-    vocab_size={size}, max_position_embeddings=32, embed_dim=32, depth=2,
-    num_heads=2))
-corpus = dict(files=['wikitext2/valid.txt'], data_root=data_root,
-              pack_tokens=32, vocab_file=vocab, holdout=0.5)
-pipeline = [dict(type='TokenizeText', vocab_file=vocab, max_length=32),
-            dict(type='PackTextInputs')]
-train_dataloader = dict(batch_size=16, dataset=dict(
-    data_source=dict(corpus, split='train'), pipeline=pipeline))
-val_dataloader = dict(batch_size=16, dataset=dict(
-    data_source=dict(corpus, split='holdout'), pipeline=pipeline))
-optim_wrapper = dict(optimizer=dict(lr=1e-2))
-warmup_iters = 3
-train_cfg = dict(max_iters={iters}, val_interval={iters})
-default_hooks = dict(logger=dict(interval=1),
-                     checkpoint=dict(interval={iters}))
-log_processor = dict(window_size=1)
-'''
-
 TINY_SST2 = '''
 _base_ = [{base!r}]
 data_root = {root!r}
@@ -280,25 +253,10 @@ def _losses(work_dir):
     return [r['loss_mlm'] for r in rows if 'loss_mlm' in r], rows
 
 
-def _mlm_config(tmp_path, iters):
-    vocab = tmp_path / 'vocab.json'
-    with open(osp.join(SHARED, 'wikitext2', 'valid.txt'),
-              encoding='utf-8') as f:
-        lines = [line for line in f if line.strip()][:300]
-    tok = train_wordpiece(lines, 600, min_frequency=2)
-    tok.save(str(vocab))
-    cfg = tmp_path / 'mlm.py'
-    cfg.write_text(TINY_MLM.format(
-        base=osp.join(REPO, 'configs/selfsup/bert/'
-                      'bert_bert-mini_1xb32-2kiter_wikitext2.py'),
-        root=SHARED, vocab=str(vocab), size=tok.vocab_size, iters=iters))
-    return cfg, vocab, tok.vocab_size
-
-
 @pytest.mark.slow
 @need_shared
 def test_train_tool_mlm_then_sst2_finetune(tmp_path):
-    cfg, vocab, size = _mlm_config(tmp_path, iters=30)
+    cfg, vocab, size = mlm_config(tmp_path, iters=30)
     run_train(cfg, tmp_path / 'mlm', timeout=600)
     losses, rows = _losses(tmp_path / 'mlm')
     assert len(losses) == 30
@@ -328,7 +286,7 @@ def test_train_tool_mlm_then_sst2_finetune(tmp_path):
 @pytest.mark.slow
 @need_shared
 def test_torchrun_two_processes_mlm(tmp_path):
-    cfg, _, _ = _mlm_config(tmp_path, iters=6)
+    cfg, _, _ = mlm_config(tmp_path, iters=6)
     run_torchrun(cfg, tmp_path / 'ddp', nproc=2, timeout=600)
     losses, _ = _losses(tmp_path / 'ddp')
     assert len(losses) == 6 and all(0 < x < 20 for x in losses)
