@@ -14,6 +14,7 @@ from easymae.config_check import (
     check_config_syntax,
     schedule_warnings,
 )
+from easymae.engine.dist import close_distributed
 from easymae.fileio import (
     CheckpointConfigError,
     CheckpointFormatError,
@@ -99,10 +100,13 @@ def load_model_weights(model, path: str) -> LoadReport:
 
 def run_tool(main: Callable, argv=None) -> int:
     """Run a tool's ``main``; a bad checkpoint or config becomes one
-    ``error: ...`` line on stderr and exit status 1."""
+    ``error: ...`` line on stderr and exit status 1. Under torchrun, a
+    finished run closes its process groups on all ranks together."""
     try:
         main(argv)
     except CHECKPOINT_ERRORS as e:
         print(f'error: {type(e).__name__}: {e}', file=sys.stderr)
         return 1
+    if close_distributed():
+        print('every rank finished; process group closed', flush=True)
     return 0

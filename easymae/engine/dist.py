@@ -161,3 +161,30 @@ def name_missing_ranks(what: str = 'a training step'):
             f'rank {rank}: a collective in {what} did not complete within '
             f'{_monitor["timeout_s"]:g} s (env_cfg.dist_cfg.timeout); {who}. '
             f'({err})') from err
+
+
+def close_distributed() -> bool:
+    """End a finished run's process groups on every rank together.
+
+    Left to the interpreter's exit, the gloo groups' worker threads were
+    torn down while a peer could still be talking to them, and a rank now
+    and then aborted with 'terminate called without an active exception'
+    after its work was done. So all ranks first meet at a (monitored)
+    barrier, then destroy the groups in order. Only for a run that ended
+    normally: a failed rank exits at once and the launcher stops the rest.
+    Returns whether there was a process group to close."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return False
+    if _monitor['group'] is not None:
+        missing, text = _missing_ranks(_monitor['timeout_s'])
+        if missing:
+            raise DistributedTimeoutError(
+                f'rank {dist.get_rank()}: rank(s) {missing} did not reach the '
+                f'end of the run within {_monitor["timeout_s"]:g} s '
+                f'(env_cfg.dist_cfg.timeout) ({text})')
+    else:
+        dist.barrier()
+    dist.destroy_process_group()  # the default group and every subgroup
+    _monitor.update(group=None, timeout_s=None, start_timeout_s=None,
+                    backend=None)
+    return True

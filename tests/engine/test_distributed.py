@@ -40,8 +40,10 @@ def _train_one_and_two(one, two, tmp_path):
     """``one`` in 1 process, ``two`` under a real 2-process torchrun."""
     run_train(one, tmp_path / 'one')
     proc = run_torchrun(two, tmp_path / 'two', nproc=2)
-    assert 'world size 2, effective batch size 16' in proc.stdout + \
-        proc.stderr
+    log = proc.stdout + proc.stderr
+    assert 'world size 2, effective batch size 16' in log
+    # both ranks met at the end and closed their process groups in order
+    assert log.count('every rank finished; process group closed') == 2
 
 
 def _per_rank(tmp_path, name):
