@@ -15,7 +15,8 @@
 * ``train_cfg=dict(by_epoch=...)`` without a ``type`` gets easymae's
   resumable loops (see ``loops.py``) rather than mmengine's.
 * ``begin``/``end`` of a scheduler given as ``'warmup'``/``'max'`` are
-  resolved from ``warmup_epochs`` and ``train_cfg`` (see ``config_check``).
+  resolved from ``warmup_epochs`` and ``train_cfg`` (see
+  ``config_check.schedules``).
 * ``compile = True`` (or a dict of ``torch.compile`` options) compiles the
   model's training forward, not mmengine's whole ``train_step``.
 """

@@ -19,7 +19,7 @@ optim_wrapper = dict(
 auto_scale_lr = dict(base_batch_size=256, enable=True)
 
 # Lengths: train_cfg.max_iters and warmup_iters only; the schedulers'
-# 'warmup'/'max' follow them (easymae/config_check.py).
+# 'warmup'/'max' follow them (config_check/schedules.py).
 global_batch = 65536
 virtual_epoch = 1_281_167  # ImageNet-1k train images
 warmup_iters = 40 * virtual_epoch // global_batch  # 781

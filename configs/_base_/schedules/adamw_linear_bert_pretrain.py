@@ -13,7 +13,7 @@ optim_wrapper = dict(
 auto_scale_lr = dict(base_batch_size=256, enable=True)
 
 # Lengths: warmup_iters and train_cfg.max_iters only; the schedulers'
-# 'warmup'/'max' follow them (easymae/config_check.py).
+# 'warmup'/'max' follow them (config_check/schedules.py).
 warmup_iters = 10000
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-4, by_epoch=False, begin=0,

@@ -6,7 +6,7 @@
 # x0.1 step at epoch 700 as the reference. MultiStepLR's milestones count
 # from its begin, the warm-up's end: 690 + 10 = 700.
 # Lengths: train_cfg.max_epochs and warmup_epochs; the schedulers'
-# 'warmup'/'max' follow them (easymae/config_check.py). The milestone is
+# 'warmup'/'max' follow them (config_check/schedules.py). The milestone is
 # a number: a recipe that changes the length sets it too.
 optim_wrapper = dict(
     type='OptimWrapper',

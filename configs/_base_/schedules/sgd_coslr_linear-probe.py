@@ -10,7 +10,7 @@ optim_wrapper = dict(
 auto_scale_lr = dict(base_batch_size=256, enable=True)
 
 # Lengths: train_cfg.max_epochs and warmup_epochs only. The schedulers'
-# 'warmup'/'max' follow them (easymae/config_check.py), so a leaf config
+# 'warmup'/'max' follow them (config_check/schedules.py), so a leaf config
 # or --cfg-options sets those two keys and the whole schedule moves.
 warmup_epochs = 10
 param_scheduler = [

@@ -1,0 +1,5 @@
+"""The error every config check raises."""
+
+
+class ConfigError(ValueError):
+    """A config key or value that cannot work."""
