@@ -9,8 +9,9 @@ end names the results, the logs and the reconstruction picture.
     python tools/main_job.py [--work-dir work_dirs/main_job] [--fp32]
                              [--pretrain-epochs N] [--finetune-epochs N]
 
-Training runs with bf16 autocast (``--amp``) unless ``--fp32`` is given: on
-CPUs with AVX-512 bf16 it is the faster of the two.
+Training runs with bf16 autocast (``--amp``) where the machine has bf16
+matrix units (AMX or AVX-512 bf16 on a CPU; a bf16-capable GPU), where it is
+the faster of the two, and in float32 elsewhere or when ``--fp32`` is given.
 """
 import argparse
 import json
@@ -137,6 +138,23 @@ def write_digits(folder, n=8):
     return paths
 
 
+def amp_flags(fp32: bool) -> list:
+    """``['--amp']`` where bf16 training runs well here, else ``[]`` (and
+    a line saying why)."""
+    if fp32:
+        return []
+    sys.path.insert(0, REPO)
+    import torch
+
+    from easymae.engine.precision import precision_problem
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    problem = precision_problem(torch.bfloat16, device)
+    if problem:
+        print(f'training in float32: {problem}')
+        return []
+    return ['--amp']
+
+
 def last_json(log_path):
     with open(log_path) as f:
         lines = [ln for ln in f if ln.startswith('{')]
@@ -147,14 +165,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/main_job')
     parser.add_argument('--fp32', action='store_true',
-                        help='train in float32 instead of bf16 autocast')
+                        help='train in float32 even where bf16 autocast '
+                        'would run')
     parser.add_argument('--pretrain-epochs', type=int, default=30)
     parser.add_argument('--finetune-epochs', type=int, default=10)
     args = parser.parse_args(argv)
     work = osp.abspath(args.work_dir)
     os.makedirs(work, exist_ok=True)
     py = sys.executable
-    amp = [] if args.fp32 else ['--amp']
+    amp = amp_flags(args.fp32)
     start = time.time()
 
     print('[1/5] MAE pretraining on the digits (train split)')
