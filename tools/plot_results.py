@@ -3,11 +3,15 @@
 tools/experiments/run_results.py writes.
 
     python tools/plot_results.py [docs/results/results.json] [--out-dir DIR]
+        [--text-results docs/results/bert_sst2.json]
 
 Writes (each only when its runs exist):
   pretrain_loss.png   pretraining loss per iteration, every pretrain run
   finetune_top1.png   val top-1 per epoch of the MAE-vs-scratch finetunes
-  mask_ratio.png      final finetune top-1 against the pretraining mask ratio
+  mask_ratio.png      final finetune top-1 against the pretraining mask ratio:
+                      one line for images (MAE -> CIFAR-10) and, when the
+                      text record (default: bert_sst2.json beside the
+                      results JSON) has a sweep, one for text (BERT -> SST-2)
   partial_finetune.png  final top-1 against the number of blocks finetuned
 and prints a markdown table of every run (name, what, number, wall-clock).
 """
@@ -114,29 +118,55 @@ def mask_ratio_points(steps):
     return meta_points(steps, 'mask_ratio')
 
 
-def plot_points(points, path, xlabel, title):
-    """Mean over seeds as a line, every seed as a grey dot."""
-    if len(points) < 2:
+def text_mask_ratio_points(steps):
+    """The same from the BERT record (docs/results/bert_sst2.json): its
+    finetunes name their final dev accuracy ``dev_top1_final``."""
+    return meta_points({n: dict(s, top1=s['dev_top1_final'])
+                        for n, s in steps.items() if 'dev_top1_final' in s},
+                       'mask_ratio')
+
+
+def plot_points(points, path, xlabel, title, lines=None):
+    """Mean over seeds as a line, every seed as a grey dot. ``lines``:
+    several labelled series ``[(label, points)]`` on the same axes instead
+    (each with at least two x values)."""
+    if lines is None:
+        lines = [(None, points)]
+    lines = [(label, p) for label, p in lines if len(p) >= 2]
+    if not lines:
         return False
-    fig, ax = plt.subplots(figsize=(4.5, 3.2), dpi=90)
-    xs = [x for x, _ in points]
-    means = [sum(v) / len(v) for _, v in points]
-    ax.plot(xs, means, marker='o')
-    for x, v in points:
-        ax.scatter([x] * len(v), v, s=10, c='gray', zorder=3)
+    fig, ax = plt.subplots(figsize=(4.5 if len(lines) == 1 else 5.5, 3.6),
+                           dpi=90)
+    for label, pts in lines:
+        xs = [x for x, _ in pts]
+        means = [sum(v) / len(v) for _, v in pts]
+        ax.plot(xs, means, marker='o', label=label)
+        for x, v in pts:
+            ax.scatter([x] * len(v), v, s=10, c='gray', zorder=3)
     ax.set_xlabel(xlabel)
     ax.set_ylabel('finetune val top-1 (%)')
     ax.set_title(title)
     ax.grid(alpha=0.3)
+    if any(label for label, _ in lines):
+        ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
     return True
 
 
-def plot_mask_ratio(steps, path):
-    return plot_points(mask_ratio_points(steps), path,
-                       'pretraining mask ratio', 'Accuracy vs mask ratio')
+def plot_mask_ratio(steps, path, text_steps=None):
+    image = mask_ratio_points(steps)
+    text = text_mask_ratio_points(text_steps or {})
+    if len(text) < 2:
+        return plot_points(image, path, 'pretraining mask ratio',
+                           'Accuracy vs mask ratio')
+    return plot_points(None, path, 'pretraining mask ratio',
+                       'Accuracy vs mask ratio (line: mean of seeds; '
+                       'dots: seeds)',
+                       lines=[('image: MAE, CIFAR-10 dev val top-1', image),
+                              ('text: BERT-Tiny MLM, SST-2 1k dev accuracy',
+                               text)])
 
 
 def plot_partial(steps, path):
@@ -164,6 +194,10 @@ def main(argv=None):
     parser.add_argument('results', nargs='?',
                         default=osp.join(REPO, 'docs/results/results.json'))
     parser.add_argument('--out-dir', help='default: beside the results JSON')
+    parser.add_argument('--text-results',
+                        help='the BERT record whose finetunes carry '
+                        'meta.mask_ratio (default: bert_sst2.json beside '
+                        'the results JSON, when it exists)')
     args = parser.parse_args(argv)
     if not osp.isfile(args.results):
         raise SystemExit(f'no results file: {args.results} (run '
@@ -173,11 +207,20 @@ def main(argv=None):
     if not isinstance(steps, dict):
         raise SystemExit(f'{args.results}: no "steps" mapping; not a '
                          'run_results.py file')
+    text_path = args.text_results or osp.join(
+        osp.dirname(osp.abspath(args.results)), 'bert_sst2.json')
+    text_steps = {}
+    if osp.isfile(text_path):
+        with open(text_path) as f:
+            text_steps = json.load(f).get('steps') or {}
+    elif args.text_results:
+        raise SystemExit(f'no text results file: {text_path}')
     out = args.out_dir or osp.dirname(osp.abspath(args.results))
     os.makedirs(out, exist_ok=True)
     for fname, fn in [('pretrain_loss.png', plot_pretrain_loss),
                       ('finetune_top1.png', plot_finetune_top1),
-                      ('mask_ratio.png', plot_mask_ratio),
+                      ('mask_ratio.png',
+                       lambda s, p: plot_mask_ratio(s, p, text_steps)),
                       ('partial_finetune.png', plot_partial)]:
         path = osp.join(out, fname)
         print(('wrote ' if fn(steps, path) else 'no runs for ') + path)
