@@ -19,7 +19,16 @@ steps on random images at the same global batch. Each rank reports:
 * seconds per step after ``--warmup`` steps (median), and images/s.
 
 Prints a table (with the CPU model from ``lscpu``) and one JSON line;
-``--json-out`` writes it.
+``--json-out`` writes it, with the load average before and after.
+
+DDP's model state per rank does not depend on N (every rank holds a whole
+replica), so FSDP on more processes can be compared with DDP measured on
+fewer: ``--modes fsdp --ddp-reference RESULT.json`` takes the DDP row of
+an earlier result (same arch) instead of running DDP again, e.g.
+
+    python benchmarks/fsdp_memory.py --arch large --nproc 4 \
+        --global-batch 4 --modes fsdp \
+        --ddp-reference benchmarks/results/cpu_fsdp_memory_vit-large.json
 """
 import argparse
 import json
@@ -51,6 +60,13 @@ def parse_args(argv=None):
                    choices=('ddp', 'fsdp'))
     p.add_argument('--threads', type=int, default=1,
                    help='torch threads per process (CPU)')
+    p.add_argument('--grad-bucket-view', action='store_true',
+                   help="DDP's gradient_as_bucket_view=True: gradients are "
+                   'views into the all-reduce buckets instead of a second '
+                   'copy (same model state, a smaller peak RSS)')
+    p.add_argument('--ddp-reference', default=None,
+                   help='JSON result of an earlier run whose DDP row the '
+                   'FSDP row is compared with (DDP not run again)')
     p.add_argument('--json-out', default=None)
     p.add_argument('--worker', default=None, help=argparse.SUPPRESS)
     p.add_argument('--report', default=None, help=argparse.SUPPRESS)
@@ -97,7 +113,8 @@ def worker(args) -> None:
     if args.worker == 'ddp':
         from torch.nn.parallel import DistributedDataParallel as DDP
         model = DDP(model, device_ids=[device.index] if cuda else None,
-                    broadcast_buffers=False)
+                    broadcast_buffers=False,
+                    gradient_as_bucket_view=args.grad_bucket_view)
         inner = model.module
     else:
         model = fully_shard_model(model)
@@ -156,12 +173,29 @@ def run_mode(args, mode: str) -> list:
                '--report', report, '--arch', args.arch,
                '--global-batch', str(args.global_batch),
                '--steps', str(args.steps), '--warmup', str(args.warmup),
-               '--threads', str(args.threads)]
+               '--threads', str(args.threads)] + (
+                   ['--grad-bucket-view'] if args.grad_bucket_view else [])
         env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
                    PYTHONPATH=REPO)
         subprocess.run(cmd, check=True, env=env, cwd=REPO)
         with open(report) as f:
             return json.load(f)
+
+
+def read_ddp_reference(args) -> dict:
+    """The DDP row of an earlier result of this script, checked to be of
+    the same model."""
+    with open(args.ddp_reference) as f:
+        reference = json.load(f)
+    if 'ddp' not in reference.get('summary', {}):
+        raise ValueError(f'--ddp-reference {args.ddp_reference}: no DDP row '
+                         "in its 'summary' (run it with --modes ddp)")
+    if reference.get('arch') != args.arch:
+        raise ValueError(f'--ddp-reference {args.ddp_reference}: measured '
+                         f'ViT-{reference.get("arch")}, this run is '
+                         f'--arch {args.arch}')
+    reference['summary'] = reference['summary']['ddp']
+    return reference
 
 
 def main(argv=None):
@@ -171,7 +205,10 @@ def main(argv=None):
     import torch
 
     from report import emit
+    reference = read_ddp_reference(args) if args.ddp_reference else None
+    load_before = os.getloadavg()
     results = {mode: run_mode(args, mode) for mode in args.modes}
+    load_after = os.getloadavg()
     gib = 2 ** 30
     lines = [f'MAE ViT-{args.arch[0].upper()}/16, 224 px, {args.nproc} '
              f'processes, global batch {args.global_batch}, '
@@ -194,19 +231,28 @@ def main(argv=None):
                      f'{worst["peak_rss"] / gib:9.2f} '
                      f'{worst["step_s"]:7.2f} '
                      f'{summary[mode]["img_s"]:6.2f}')
-    if {'ddp', 'fsdp'} <= set(summary):
-        d, s = summary['ddp'], summary['fsdp']
+    if 'fsdp' in summary and ('ddp' in summary or reference):
+        d, s = summary.get('ddp') or reference['summary'], summary['fsdp']
         ratio = s['total'] / d['total']
-        lines.append(f'FSDP model state per rank = {ratio:.3f} x DDP '
-                     f'(target <= {1 / args.nproc * 1.1:.3f}); peak RSS '
-                     f'{s["peak_rss"] / d["peak_rss"]:.2f} x; throughput '
-                     f'{s["img_s"] / d["img_s"]:.2f} x DDP')
+        target = 1 / args.nproc * 1.1
+        against = 'DDP' if 'ddp' in summary else (
+            f'DDP on {reference["nproc"]} processes ({args.ddp_reference})')
+        lines.append(f'FSDP model state per rank = {ratio:.3f} x {against} '
+                     f'(target <= {target:.3f}: '
+                     f'{"met" if ratio <= target else "MISSED"}); peak RSS '
+                     f'{s["peak_rss"] / d["peak_rss"]:.2f} x')
+        if 'ddp' in summary:
+            lines.append(f'throughput {s["img_s"] / d["img_s"]:.2f} x DDP')
         summary['fsdp_over_ddp_state'] = ratio
+        summary['target'] = target
     print('\n'.join(lines))
     emit(dict(benchmark='fsdp_memory', arch=args.arch, nproc=args.nproc,
               global_batch=args.global_batch, steps=args.steps,
               warmup=args.warmup, threads=args.threads, cpu=cpu_model(),
+              grad_bucket_view=args.grad_bucket_view,
               torch=torch.__version__, summary=summary, ranks=results,
+              load_avg_before=load_before, load_avg_after=load_after,
+              ddp_reference=args.ddp_reference,
               command='python benchmarks/fsdp_memory.py ' +
               ' '.join(shlex.quote(a) for a in (argv or sys.argv[1:]))),
          args.json_out)
