@@ -70,13 +70,26 @@ def topk_mask(scores: Dict[str, torch.Tensor], sparsity: float,
     return out
 
 
-def combine_gradients(g_text: torch.Tensor, g_image: torch.Tensor,
-                      mask: Optional[torch.Tensor]) -> torch.Tensor:
+def combine_gradients(g_text: Optional[torch.Tensor],
+                      g_image: Optional[torch.Tensor],
+                      mask: Optional[torch.Tensor],
+                      inplace: bool = False) -> Optional[torch.Tensor]:
     """The text gradient where ``mask`` holds, the image gradient elsewhere
-    (taken as they are, not multiplied); their sum without a mask."""
+    (taken as they are, not multiplied); their sum without a mask. A task
+    that does not reach the parameter gives None: the other's gradient is
+    returned as it is (None when neither does). ``inplace`` writes the
+    result into ``g_text`` instead of a new tensor."""
+    if g_text is None or g_image is None:
+        if mask is not None and (g_text is not None or g_image is not None):
+            zeros = torch.zeros_like(g_text if g_image is None else g_image)
+            g_text = zeros if g_text is None else g_text
+            g_image = zeros if g_image is None else g_image
+        else:
+            return g_image if g_text is None else g_text
     if mask is None:
-        return g_text + g_image
-    return torch.where(mask, g_text, g_image)
+        return g_text.add_(g_image) if inplace else g_text + g_image
+    return torch.where(mask, g_text, g_image,
+                       out=g_text if inplace else None)
 
 
 def block_of(name: str, prefixes: Sequence[str]) -> str:
@@ -218,8 +231,10 @@ class GradientMaskOptimWrapper(OptimWrapper):
                 f'{self.shared}')
         self._update_mask([named[i][0] for i in shared],
                           [grads['text'][i] for i in shared])
-        for (_, p), g in zip(named, self.combined(named, grads)):
-            p.grad = g.to(p.dtype)
+        # the task gradients are this step's own: combine in place
+        for (_, p), g in zip(named, self.combined(named, grads,
+                                                  inplace=True)):
+            p.grad = None if g is None else g.to(p.dtype)
         self.num_steps += 1
         self._inner_count += 1
         self.step(**(step_kwargs or {}))
@@ -233,31 +248,44 @@ class GradientMaskOptimWrapper(OptimWrapper):
         return named, {t: self._task_grads(losses[t], params)
                        for t in self.TASKS}
 
-    def combined(self, named, grads) -> List[torch.Tensor]:
-        """The update of each parameter under the current mask."""
+    def combined(self, named, grads, inplace: bool = False
+                 ) -> List[Optional[torch.Tensor]]:
+        """The update of each parameter under the current mask (None for a
+        parameter neither task reached). ``inplace`` reuses the text
+        gradients' storage (no full-size allocation per step)."""
         out = []
+        seen = set()
         for i, (name, _) in enumerate(named):
             mask = self.masks.get(name) if self.masks is not None else None
-            out.append(combine_gradients(grads['text'][i],
-                                         grads['image'][i], mask))
+            g_text = grads['text'][i]
+            # autograd may hand one tensor to two parameters: write into a
+            # tensor only once
+            own = inplace and g_text is not None and \
+                g_text.data_ptr() not in seen
+            if own:
+                seen.add(g_text.data_ptr())
+            out.append(combine_gradients(g_text, grads['image'][i], mask,
+                                         inplace=own))
         return out
 
-    def _task_grads(self, loss, params) -> List[torch.Tensor]:
-        g = torch.autograd.grad(loss, params, retain_graph=True,
-                                allow_unused=True)
-        g = [torch.zeros_like(p) if x is None else x
-             for x, p in zip(g, params)]
+    def _task_grads(self, loss, params) -> List[Optional[torch.Tensor]]:
+        """The gradient of ``loss`` for each parameter; None where the
+        loss does not reach it (the other task's tokenizer and head)."""
+        g = list(torch.autograd.grad(loss, params, retain_graph=True,
+                                     allow_unused=True))
         if dist.is_available() and dist.is_initialized() and \
                 dist.get_world_size() > 1:
-            flat = torch.cat([x.reshape(-1).float() for x in g])
+            # every rank has the same graph, so the same None entries
+            used = [x for x in g if x is not None]
+            flat = torch.cat([x.reshape(-1).float() for x in used])
             dist.all_reduce(flat)
             flat /= dist.get_world_size()
-            out, start = [], 0
-            for x in g:
-                out.append(flat[start:start + x.numel()].view_as(x)
-                           .to(x.dtype))
+            start = 0
+            for i, x in enumerate(g):
+                if x is None:
+                    continue
+                g[i] = flat[start:start + x.numel()].view_as(x).to(x.dtype)
                 start += x.numel()
-            g = out
         return g
 
     def _update_mask(self, names: List[str], text_grads) -> None:
@@ -265,9 +293,13 @@ class GradientMaskOptimWrapper(OptimWrapper):
                 len(self.history) >= self.num_updates:
             return  # final sparsity reached: no more scores needed
         for name, g in zip(names, text_grads):
-            s = g.detach().abs().float()
-            self.scores[name] = self.scores[name].to(s.device) + s \
-                if name in self.scores else s
+            if g is None:
+                continue
+            score = self.scores.get(name)
+            if score is None:
+                self.scores[name] = g.detach().abs().float()
+            else:
+                self.scores[name] = score.to(g.device).add_(g.detach().abs())
         j = self.update_due(self.num_steps)
         if j is None:
             return

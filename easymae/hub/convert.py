@@ -24,6 +24,7 @@ from .layouts import (
     TIMM_VIT_KEY,
     detect_layout,
 )
+from .vit_bert_convert import is_vit_bert, vit_bert_drop_reason
 
 
 class ConversionError(CheckpointMismatchError):
@@ -94,6 +95,13 @@ def to_timm(checkpoint, layout: str = 'auto', prefix: Optional[str] = None,
         raise ConversionError(f'{source}: unknown layout {layout!r}; choose '
                               f'one of auto, {", ".join(LAYOUTS)}')
     rename = RENAMERS[layout]
+    if layout == 'easymae' and is_vit_bert(state):
+        # a joint image + text student (ViTBERT): its ViT is backbone.*
+        for key in list(state):
+            why = vit_bert_drop_reason(key)
+            if why is not None:
+                dropped[key] = why
+        state = {k: v for k, v in state.items() if k not in dropped}
     out: 'OrderedDict[str, torch.Tensor]' = OrderedDict()
     origin: Dict[str, str] = {}
     renamed: Dict[str, str] = {}

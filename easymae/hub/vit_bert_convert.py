@@ -6,8 +6,9 @@ final norm) under ``backbone.``, the text tokenizer under ``text_embed.``
 and the task heads (``image_head.``, ``text_head.``; ``neck.``/``head.``
 for the label-free variant's MAE decoder). By prefix:
 
-* vision-only: ``backbone.*`` -> a ``VisionTransformer`` (``Pretrained``
-  with ``prefix='backbone.'``, or :func:`vit_bert_vision_state`);
+* vision-only: ``backbone.*`` -> a ``VisionTransformer``: ``to_timm``
+  (so ``Pretrained`` and ``tools/convert_checkpoint.py``) recognises the
+  joint layout and drops the rest (:func:`vit_bert_drop_reason`);
 * text-only: ``text_embed.{word_embed,pos_embed,type_embed}`` +
   ``backbone.{blocks,norm}.*`` -> a pre-norm ``BertEncoder``
   (``post_norm=False``): ``Pretrained`` detects the layout.
@@ -19,6 +20,9 @@ import torch
 
 TEXT_EMBED = 'text_embed.'
 SHARED = ('backbone.blocks.', 'backbone.norm.')
+# the joint model's parts outside the ViT (the label-free variant's
+# ``neck.``/``head.`` are MAE's, which the easymae layout already drops)
+TASK_HEADS = ('image_head.', 'text_head.')
 
 
 def is_vit_bert(keys) -> bool:
@@ -44,6 +48,16 @@ def vit_bert_text_state(state: Dict[str, torch.Tensor]
         else:
             dropped[key] = 'a task head of the joint model'
     return out, dropped
+
+
+def vit_bert_drop_reason(key: str):
+    """Why a vision-only encoder drops ``key`` of a joint student, or None
+    when the key is not one of the joint model's text / task parts."""
+    if key.startswith(TEXT_EMBED):
+        return 'the joint model\'s text tokenizer'
+    if key.startswith(TASK_HEADS):
+        return 'a task head of the joint model'
+    return None
 
 
 def vit_bert_vision_state(state: Dict[str, torch.Tensor]

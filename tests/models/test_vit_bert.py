@@ -8,6 +8,7 @@ import subprocess
 import pytest
 import torch
 import torch.nn.functional as F
+from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 from reliab_helpers import (
@@ -47,6 +48,11 @@ STUDENT = osp.join(REPO, 'configs', 'selfsup', 'vit_bert',
                    'vit-bert-kd-gm_vit-tiny-d6-p4_1xb32i32t-2kiter_'
                    'digits-wikitext2.py')
 SHARED = ('backbone.blocks.', 'backbone.norm.')
+DOWNSTREAM = osp.join(REPO, 'configs', 'classification', 'vit_bert')
+IMAGE_FINETUNE = osp.join(DOWNSTREAM, 'vit-tiny-d6-p4_vit-bert-pre_1xb64-'
+                          'coslr-10e_digits.py')
+TEXT_FINETUNE = osp.join(DOWNSTREAM, 'bert-vit-tiny-d6_vit-bert-pre_1xb32-'
+                         '10e_sst2-1k.py')
 
 
 @pytest.fixture(autouse=True)
@@ -185,12 +191,32 @@ def test_update_is_text_gradient_under_ones_image_gradient_under_zeros(
         assert torch.equal(out[i][~m], grads['image'][i][~m])
         assert torch.equal(out[i][m], grads['text'][i][m])
     # outside the shared encoder each part gets its own task's gradient
+    # (the other task does not reach it: no gradient, not a zero tensor)
+    heads = 0
     for i, (name, _) in enumerate(named):
         if name.startswith('image_head.'):
             assert torch.equal(out[i], grads['image'][i])
-            assert not grads['text'][i].any()
+            assert grads['text'][i] is None
+            heads += 1
         if name.startswith('text_embed.'):
             assert torch.equal(out[i], grads['text'][i])
+            assert grads['image'][i] is None
+            heads += 1
+    assert heads >= 4
+    # the step's in-place combination (into the text gradients) gives the
+    # same updates, and with no mask the plain sum of the two tasks
+    for masks in (wrapper.masks, None):
+        wrapper.masks = masks
+        pure = wrapper.combined(named, grads)
+        copies = {t: [None if g is None else g.clone() for g in gs]
+                  for t, gs in grads.items()}
+        fast = wrapper.combined(named, copies, inplace=True)
+        for i in range(len(named)):
+            assert torch.equal(pure[i], fast[i]), named[i][0]
+            if i in shared and masks is not None:
+                assert fast[i].data_ptr() == copies['text'][i].data_ptr()
+    for i in shared:
+        assert torch.equal(pure[i], grads['text'][i] + grads['image'][i])
 
 
 def test_mask_schedule_state_survives_save_and_resume_bit_for_bit(
@@ -406,8 +432,7 @@ def test_student_converts_to_vision_and_text_encoders(corpus, tmp_path):
         backbone=dict(type='VisionTransformer', arch='tiny', img_size=16,
                       patch_size=4, embed_dim=32, depth=2, num_heads=2,
                       pos_embed='learned', global_pool='token',
-                      init_cfg=dict(type='Pretrained', checkpoint=path,
-                                    prefix='backbone.')),
+                      init_cfg=dict(type='Pretrained', checkpoint=path)),
         head=dict(type='LinearClsHead', num_classes=10)))
     vit.init_weights()
     text = MODELS.build(dict(
@@ -429,6 +454,95 @@ def test_student_converts_to_vision_and_text_encoders(corpus, tmp_path):
         text.eval()
         assert torch.allclose(text.backbone(ids, am),
                               student.forward_text(ids, am), atol=1e-5)
+
+
+def downstream_models(ckpt, vocab, size):
+    """The two finetune configs as shipped, given only what a user passes
+    with --cfg-options: the checkpoint (and the text side's vocabulary)."""
+    image = Config.fromfile(IMAGE_FINETUNE)
+    assert 'prefix' not in image.model.backbone.init_cfg
+    image.merge_from_dict({'model.backbone.init_cfg.checkpoint': ckpt})
+    text = Config.fromfile(TEXT_FINETUNE)
+    assert 'prefix' not in text.model.backbone.init_cfg
+    text.merge_from_dict({'model.backbone.init_cfg.checkpoint': ckpt,
+                          'model.vocab_file': vocab,
+                          'model.backbone.vocab_size': size})
+    return MODELS.build(image.model), MODELS.build(text.model)
+
+
+def test_student_of_the_shipped_config_loads_into_both_finetune_configs(
+        corpus, tmp_path):
+    """The pretraining config's student, saved as the runner saves it,
+    goes strictly into the image and the text finetune configs with no
+    prefix or other hand-made option, and gives the student's features;
+    a checkpoint missing one shared tensor is refused by both."""
+    root, vocab, size = corpus
+    cfg = Config.fromfile(STUDENT)
+    cfg.model.pop('image_teacher')
+    cfg.model.pop('text_teacher')
+    cfg.model.vocab_file = vocab
+    cfg.model.text_embed.vocab_size = size
+    torch.manual_seed(0)
+    student = MODELS.build(cfg.model)
+    student.init_weights()
+    state = student.state_dict()
+    ckpt = str(tmp_path / 'iter_2000.pth')
+    torch.save({'meta': {'iter': 2000}, 'state_dict': state}, ckpt)
+    image, text = downstream_models(ckpt, vocab, size)
+    image.init_weights()
+    text.init_weights()
+    # every tensor of each downstream encoder is the student's
+    for key, value in image.backbone.state_dict().items():
+        assert torch.equal(value, state['backbone.' + key]), key
+    for key, value in text.backbone.state_dict().items():
+        src = ('text_embed.' + key if key.split('.')[0] in (
+            'word_embed', 'pos_embed', 'type_embed') else 'backbone.' + key)
+        assert torch.equal(value, state[src]), key
+    student.eval()
+    image.eval()
+    text.eval()
+    g = torch.Generator().manual_seed(0)
+    imgs = torch.randn(3, 3, 32, 32, generator=g)
+    ids = torch.randint(5, size, (2, 20), generator=g)
+    am = torch.ones_like(ids)
+    am[1, 15:] = 0
+    with torch.no_grad():
+        assert torch.allclose(image.backbone(imgs),
+                              student.forward_image(imgs)[:, 0], atol=1e-5)
+        ours = text.backbone(ids, am)
+        theirs = student.forward_text(ids, am)
+        assert torch.allclose(ours[am.bool()], theirs[am.bool()], atol=1e-5)
+    # strict: one shared tensor missing fails both loads, naming it
+    broken = {k: v for k, v in state.items()
+              if k != 'backbone.blocks.5.mlp.fc2.weight'}
+    bad = str(tmp_path / 'broken.pth')
+    torch.save({'state_dict': broken}, bad)
+    for model in downstream_models(bad, vocab, size):
+        with pytest.raises(CheckpointMismatchError,
+                           match=r'blocks\.5\.mlp\.fc2\.weight'):
+            model.init_weights()
+
+
+def test_convert_tool_takes_the_students_vision_encoder(corpus, tmp_path):
+    """tools/convert_checkpoint.py turns a joint student into a complete
+    timm ViT (text tokenizer and heads dropped) with no --prefix."""
+    torch.manual_seed(0)
+    student = MODELS.build(student_cfg(corpus[1]))
+    src = tmp_path / 'student.pth'
+    torch.save({'state_dict': student.state_dict()}, src)
+    dst = tmp_path / 'vit.pth'
+    proc = subprocess.run(
+        [PYTHON, osp.join(REPO, 'tools', 'convert_checkpoint.py'), str(src),
+         str(dst)], cwd=REPO, env=env(), capture_output=True, text=True,
+        timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "the joint model's text tokenizer" in proc.stdout
+    assert 'a task head of the joint model' in proc.stdout
+    out = torch.load(dst, weights_only=True)
+    vit = {k[len('backbone.'):]: v for k, v in student.state_dict().items()
+           if k.startswith('backbone.')}
+    assert out.keys() == vit.keys()
+    assert all(torch.equal(out[k], vit[k]) for k in vit)
 
 
 # ------------------------------------------------------------ runs ---
