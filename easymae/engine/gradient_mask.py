@@ -34,6 +34,7 @@ from mmengine.logging import MessageHub, print_log
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper
 
+from easymae.engine.precision import precision_problem
 from easymae.registry import OPTIM_WRAPPERS
 
 _DTYPES = {'bfloat16': torch.bfloat16, 'bf16': torch.bfloat16}
@@ -173,6 +174,11 @@ class GradientMaskOptimWrapper(OptimWrapper):
         if dtype is not None and dtype not in _DTYPES:
             raise ValueError(f'GradientMaskOptimWrapper: dtype must be None '
                              f"or 'bfloat16', got {dtype!r}")
+        problem = precision_problem(
+            _DTYPES[dtype], 'cuda' if torch.cuda.is_available() else 'cpu') \
+            if dtype is not None else None
+        if problem:
+            raise ValueError(f'GradientMaskOptimWrapper: {problem}')
         if not shared:
             raise ValueError('GradientMaskOptimWrapper: optim_wrapper.shared '
                              'names no parameters')

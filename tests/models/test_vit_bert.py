@@ -27,6 +27,7 @@ from easymae.engine.gradient_mask import (
     sparsity_by_block,
     topk_mask,
 )
+from easymae.engine.precision import precision_problem
 from easymae.fileio.state_dict import CheckpointMismatchError
 from easymae.models.utils.distill import distill_loss
 from easymae.registry import MODELS
@@ -276,6 +277,21 @@ def test_bad_mask_schedule_is_named(kw, expected):
                        .replace(')', r'\)')):
         GradientMaskOptimWrapper(
             optimizer=torch.optim.SGD(model.parameters(), lr=0.1), **kw)
+
+
+def test_bf16_follows_what_the_machine_can_run():
+    """As AmpOptimWrapper: bf16 autocast is refused, with the reason, on a
+    CPU without bf16 matrix units, and taken elsewhere."""
+    model = torch.nn.Linear(2, 2)
+    kw = dict(optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+              dtype='bfloat16')
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    problem = precision_problem(torch.bfloat16, device)
+    if problem:
+        with pytest.raises(ValueError, match='GradientMaskOptimWrapper: '):
+            GradientMaskOptimWrapper(**kw)
+    else:
+        assert GradientMaskOptimWrapper(**kw).cast_dtype == torch.bfloat16
 
 
 # ------------------------------------------------------ distillation ---
