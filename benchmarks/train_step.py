@@ -68,7 +68,13 @@ MODEL_CONFIGS = {
     'mae': 'configs/selfsup/mae/mae_vit-{arch}-p16_*in1k.py',
     'simmim': 'configs/selfsup/simmim/simmim_vit-{arch}-p16_*.py',
     'flip': 'configs/selfsup/flip/flip_vit-{arch}-p16_[0-9]*.py',
+    'mocov3': 'configs/selfsup/mocov3/mocov3_vit-{arch}-p16_*in1k.py',
+    'dino': 'configs/selfsup/dino/dino_vit-{arch}-p16_*in1k.py',
 }
+# views per image of the multi-view algorithms: (global views at
+# --img-size, local views at --local-size); DINO's local count is
+# --local-crops
+MULTI_VIEW = {'mocov3': 2, 'dino': 2}
 FINETUNE_SCHEDULE = 'configs/_base_/schedules/adamw_coslr_mae_pretrain.py'
 
 
@@ -139,14 +145,27 @@ def synthetic_batch(cfg, args) -> dict:
     B, S = args.batch, args.img_size
     inputs = torch.randint(0, 256, (B, 3, S, S), dtype=torch.uint8,
                            generator=g)
+    if args.model in MULTI_VIEW:
+        # a list of views, one (B, 3, h, w) batch each, as the default
+        # collate leaves MultiView's output: global views first
+        L = args.local_size
+        inputs = [inputs] + [
+            torch.randint(0, 256, (B, 3, S, S), dtype=torch.uint8,
+                          generator=g)
+            for _ in range(MULTI_VIEW[args.model] - 1)]
+        if args.model == 'dino':
+            inputs += [torch.randint(0, 256, (B, 3, L, L),
+                                     dtype=torch.uint8, generator=g)
+                       for _ in range(args.local_crops)]
     samples = {'gt_label': torch.randint(0, 1000, (B,), generator=g)}
     if args.model == 'flip':
         # FLIP trains on 32-token captions; token ids of CLIP's vocabulary.
         text_cfg = cfg.model.get('text_backbone') or {}
         length = text_cfg.get('context_length', args.text_length)
         samples['text'] = torch.randint(1, 49400, (B, length), generator=g)
-    if args.device == 'cuda':
-        inputs = inputs.pin_memory()  # as the DataLoader with pin_memory
+    if args.device == 'cuda':  # as the DataLoader with pin_memory
+        inputs = ([v.pin_memory() for v in inputs]
+                  if isinstance(inputs, list) else inputs.pin_memory())
     return dict(inputs=inputs, data_samples=samples)
 
 
@@ -216,6 +235,8 @@ class Bench:
             label=self.label, model=self.args.model, arch=self.args.arch,
             img_size=self.args.img_size, batch=self.args.batch,
             mask_ratio=self.args.mask_ratio, amp=self.args.amp,
+            # img/s counts images, each of them `views` crops
+            views=_views(self.args),
             compile=self.args.compile, device=self.args.device,
             cfg_options=self.args.cfg_options_raw,
             params_m=round(self.params / 1e6, 2),
@@ -237,6 +258,16 @@ class Bench:
                     self.flops_per_img * self.args.batch / min(self.times)
                     / best_peaks[dtype])
         return res
+
+
+def _views(args) -> list:
+    """(count, side) of the crops each image is seen as."""
+    if args.model not in MULTI_VIEW:
+        return [[1, args.img_size]]
+    out = [[MULTI_VIEW[args.model], args.img_size]]
+    if args.model == 'dino' and args.local_crops:
+        out.append([args.local_crops, args.local_size])
+    return out
 
 
 def cpu_model() -> str:
@@ -442,13 +473,19 @@ def print_breakdown(label: str, bd: dict):
 def build_parser():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--model', default='mae',
-                   choices=['mae', 'simmim', 'flip', 'finetune'])
+                   choices=['mae', 'simmim', 'flip', 'finetune', 'mocov3',
+                            'dino'])
     p.add_argument('--arch', default='vit-base', choices=sorted(ARCHS))
     p.add_argument('--img-size', type=int, default=224)
     p.add_argument('--patch-size', type=int, default=16)
     p.add_argument('--batch', type=int, default=8)
     p.add_argument('--mask-ratio', type=float, default=None,
                    help="override the config's mask ratio")
+    p.add_argument('--local-crops', type=int, default=8,
+                   help='DINO: local crops per image (besides the 2 '
+                        'global ones at --img-size)')
+    p.add_argument('--local-size', type=int, default=96,
+                   help='DINO: side of the local crops')
     p.add_argument('--text-length', type=int, default=32,
                    help="FLIP caption length in tokens, when the config's "
                         'text_backbone names no context_length')
@@ -537,6 +574,15 @@ def main(argv=None):
     # mmengine logs every parameter's paramwise option at INFO
     MMLogger.get_current_instance().setLevel(logging.WARNING)
     register_cpu_attention_flops()
+    if base.model in MULTI_VIEW:
+        # as the runner posts it: a steady-state iteration of a long run,
+        # so that the EMA update of the momentum encoder / teacher runs
+        # (DINO skips it at iteration 0) and DINO's last layer trains
+        from mmengine.logging import MessageHub
+        hub = MessageHub.get_current_instance()
+        for key, value in (('iter', 1000), ('max_iters', 100_000),
+                           ('epoch', 1)):
+            hub.update_info(key, value)
     if base.device == 'cuda':
         if not torch.cuda.is_available():
             raise SystemExit('--device cuda: no CUDA device is available')
@@ -558,6 +604,11 @@ def main(argv=None):
     if peak_size:
         dtypes = ['fp32', 'bf16'] + (['fp16'] if base.device == 'cuda'
                                      else [])
+        if base.device == 'cpu' and cpu_matrix_capability() == 'none' and \
+                not any(a.amp for _, a in variants):
+            # no bf16 matrix instructions: a bf16 4096^3 product is
+            # emulated (~0.15 GFLOP/s, hours); only fp32 is asked for
+            dtypes = ['fp32']
         peak = MatmulPeak(base.device, peak_size, dtypes)
 
     benches = []

@@ -89,6 +89,37 @@ def test_train_step_finetune_flops_match_the_matmul_count(capsys):
     assert out['flops_per_img'] == pytest.approx(expected, rel=0.02)
 
 
+def test_train_step_runs_the_multi_view_steps(capsys):
+    """MoCo v3 (2 views) and DINO (2 global + local crops) get a list of
+    uint8 views; the momentum encoder / teacher moves inside the step."""
+    # the configs are ViT-S ones (DINO has no ViT-B config to fall back on)
+    tiny = TINY[2:TINY.index('--cfg-options')] + [
+        '--img-size', '64', '--cfg-options', 'model.backbone.depth=1',
+        'model.backbone.embed_dim=32', 'model.backbone.num_heads=2']
+    moco = train_step.main(['--model', 'mocov3', '--arch', 'vit-small'] +
+                           tiny + ['model.projector.hidden_channels=32',
+                                   'model.predictor.hidden_channels=32'])
+    dino = train_step.main(['--model', 'dino', '--arch', 'vit-small',
+                            '--local-crops', '2', '--local-size', '32'] +
+                           tiny + ['model.head.out_dim=64',
+                                   'model.head.hidden_dim=32',
+                                   'model.head.bottleneck_dim=16'])
+    capsys.readouterr()
+    (m,), (d,) = moco['results'], dino['results']
+    assert m['views'] == [[2, 64]] and d['views'] == [[2, 64], [2, 32]]
+    for r in (m, d):
+        assert r['img_per_s'] > 0 and r['flops_per_img'] > 0
+    # DINO's student sees 2 global + 2 local crops: more FLOPs than the
+    # same batch with no local crop
+    no_local = train_step.main(['--model', 'dino', '--arch', 'vit-small',
+                                '--local-crops', '0'] +
+                               tiny + ['model.head.out_dim=64',
+                                       'model.head.hidden_dim=32',
+                                       'model.head.bottleneck_dim=16'])
+    capsys.readouterr()
+    assert no_local['flops_per_img'] < d['flops_per_img']
+
+
 def test_gemm_shapes_records_every_linear_layer_of_the_step(capsys):
     gemm_shapes.main(['--model', 'finetune', '--gemm-seconds', '0.005',
                       '--patch-embed', 'conv'] + TINY)
