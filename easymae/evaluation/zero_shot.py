@@ -23,9 +23,9 @@ Digits, ...)::
 Under FSDP2 the hook calls the text tower outside the model's forward,
 where the parameters that no block's forward gathers (embeddings, final
 norm, projections) are shards: it all-gathers every unit first and
-shards them again after (``gathered``; all ranks run it together).
+shards them again after (``unsharded.gathered``; all ranks run it
+together).
 """
-from contextlib import contextmanager
 from typing import List, Optional, Sequence, Union
 
 import torch
@@ -36,6 +36,7 @@ from mmengine.model import is_model_wrapper
 
 from easymae.registry import HOOKS, METRICS
 from easymae.text import get_clip_tokenizer, get_templates
+from .unsharded import gathered
 
 
 @torch.no_grad()
@@ -64,22 +65,6 @@ def build_zero_shot_weights(model, classnames: Sequence[str],
     finally:
         model.train(was_training)
     return torch.stack(weights)
-
-
-@contextmanager
-def gathered(model):
-    """Whole parameters in every ``fully_shard`` unit of ``model`` (a
-    collective all-gather), sharded again on leaving; nothing to do for
-    a model that is not sharded."""
-    from torch.distributed.fsdp import FSDPModule
-    units = [m for m in model.modules() if isinstance(m, FSDPModule)]
-    for unit in units:
-        unit.unshard()
-    try:
-        yield model
-    finally:
-        for unit in units:
-            unit.reshard()
 
 
 @HOOKS.register_module()

@@ -1,13 +1,17 @@
-"""Write an MAE reconstruction grid into the work dir every N epochs."""
+"""Write an MAE reconstruction grid into the work dir every N epochs.
+
+Rank 0 draws it alone, except under FSDP2: there every rank runs the
+reconstruction on the gathered model (a collective, see
+``evaluation/unsharded.py``) and rank 0 writes the picture."""
 import os
 import os.path as osp
 
 import cv2
 import torch
-from mmengine.dist import master_only
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from easymae.evaluation.unsharded import gathered, is_sharded
 from easymae.registry import HOOKS
 from easymae.visualization import make_grid, reconstruct
 
@@ -30,13 +34,14 @@ class ReconstructionHook(Hook):
         self.out_dir = out_dir
         self.seed = seed
 
-    @master_only
     def after_train_epoch(self, runner) -> None:
         last = runner.epoch + 1 == runner.max_epochs
         if not (self.every_n_epochs(runner, self.interval) or last):
             return
         model = runner.model.module if is_model_wrapper(runner.model) \
             else runner.model
+        if runner.rank != 0 and not is_sharded(model):
+            return
         dataset = runner.train_dataloader.dataset
         n = min(self.num_images, len(dataset))
         images = torch.stack([dataset[i]['inputs'] for i in range(n)])
@@ -44,8 +49,11 @@ class ReconstructionHook(Hook):
         gen = torch.Generator().manual_seed(self.seed)
         noise = torch.rand(n, model.backbone.num_patches, generator=gen)
         was_training = model.training
-        parts = reconstruct(model, images.to(device), noise.to(device))
+        with gathered(model):
+            parts = reconstruct(model, images.to(device), noise.to(device))
         model.train(was_training)
+        if runner.rank != 0:
+            return
         path = osp.join(runner.work_dir, self.out_dir,
                         f'epoch_{runner.epoch + 1}.png')
         grid = make_grid(parts)
