@@ -19,14 +19,17 @@ custom_hooks = [dict(type='DumpFullStateHook')]
 TEARDOWN_CRASH = 'terminate called without an active exception'
 
 
-def run_twice_if_teardown_crash(config, work_dir, nproc=2, timeout=300):
+def run_twice_if_teardown_crash(config, work_dir, *args, nproc=2,
+                                timeout=300):
     try:
-        return run_torchrun(config, work_dir, nproc=nproc, timeout=timeout)
+        return run_torchrun(config, work_dir, *args, nproc=nproc,
+                            timeout=timeout)
     except AssertionError as err:
         if TEARDOWN_CRASH not in str(err):
             raise
         shutil.rmtree(work_dir)
-        return run_torchrun(config, work_dir, nproc=nproc, timeout=timeout)
+        return run_torchrun(config, work_dir, *args, nproc=nproc,
+                            timeout=timeout)
 
 
 def run_ddp_and_fsdp(tmp_path, config_text, timeout=300):

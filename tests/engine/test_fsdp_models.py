@@ -13,7 +13,13 @@ import numpy as np
 import pytest
 import torch
 from bert_utils import mlm_config, need_shared
-from fsdp_compare import DUMP_STATE, compare_runs, losses, run_ddp_and_fsdp
+from fsdp_compare import (
+    DUMP_STATE,
+    compare_runs,
+    losses,
+    run_ddp_and_fsdp,
+    run_twice_if_teardown_crash,
+)
 from reliab_helpers import FIXED_PIPELINE, REPO, load_state, write_config
 
 from easymae.fileio.dcp import load_full_tensors
@@ -73,7 +79,8 @@ param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False,
                         begin=0, end=5)]
 randomness = dict(seed=0, deterministic=True)
 default_hooks = dict(logger=dict(interval=1),
-                     checkpoint=dict(interval=1, max_keep_ckpts=1))
+                     checkpoint=dict(interval=11, by_epoch=False,
+                                     max_keep_ckpts=-1))
 log_processor = dict(window_size=1)
 '''
 FLIP_BASE = osp.join(REPO, 'configs', 'selfsup', 'flip',
@@ -113,10 +120,18 @@ def test_fsdp_matches_ddp_for_flip_with_zero_shot_validation(tmp_path):
     assert abs(top1[0][0] - top1[1][0]) <= 100 / 360 + 1e-6, top1
     # the sharded checkpoint holds the 0-dim parameter with its shape
     full = load_state(fsdp / 'final_full.pth')
-    state = load_full_tensors(str(fsdp / 'epoch_1.dcp'))
+    state = load_full_tensors(str(fsdp / 'iter_22.dcp'))
     assert state.keys() == full.keys()
     assert state['logit_scale'].shape == ()
     assert all(torch.equal(state[k], full[k]) for k in full)
+    # resumed from step 11 (its AdamW state included), it ends as the
+    # uninterrupted run did, bit for bit
+    resumed = tmp_path / 'resumed'
+    run_twice_if_teardown_crash(tmp_path / 'fsdp.py', resumed, '--resume',
+                                str(fsdp / 'iter_11.dcp'))
+    assert losses(resumed) == losses(fsdp)[11:]
+    again = load_state(resumed / 'final_full.pth')
+    assert all(torch.equal(again[k], full[k]) for k in full)
 
 
 @pytest.mark.slow
