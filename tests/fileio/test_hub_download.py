@@ -195,10 +195,9 @@ def test_same_destination_from_another_url_is_fetched(ckpt_server,
 
 
 CONCURRENT = r'''
-import importlib.util, os, sys, time
-spec = importlib.util.spec_from_file_location('dl', sys.argv[1])
-dl = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(dl)
+import os, sys, time
+sys.path.insert(0, sys.argv[1])
+from easymae.fileio import download as dl
 open(sys.argv[4] + '.ready', 'w').close()
 while not os.path.exists(sys.argv[5]):
     time.sleep(0.01)
@@ -213,13 +212,13 @@ def test_two_processes_download_the_same_url_once(ckpt_server, tmp_path):
     import subprocess
     import sys
     import time
-    module = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__)))), 'easymae', 'fileio', 'download.py')
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
     url = f'{ckpt_server.url}/slow/w.bin'  # 1 s before the answer
     dst = tmp_path / 'cache' / 'w.bin'
     go = tmp_path / 'go'
     procs = [subprocess.Popen(
-        [sys.executable, '-c', CONCURRENT, module, url, str(dst),
+        [sys.executable, '-c', CONCURRENT, repo, url, str(dst),
          str(tmp_path / f'p{i}'), str(go), SHA],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for i in range(2)]
