@@ -50,6 +50,32 @@ def is_fsdp_config(model_wrapper_cfg) -> bool:
         model_wrapper_cfg.get('type') in FSDP_TYPES
 
 
+def fsdp_config_problems(cfg) -> list:
+    """What an FSDP2 run of ``cfg`` would ask for that is not supported
+    yet, each naming its key: ``compile`` (not tried on sharded modules),
+    an EMA hook (it would average shards as whole tensors) and
+    ``save_best`` (mmengine's best-checkpoint bookkeeping expects one
+    file, a sharded checkpoint is a folder)."""
+    if not is_fsdp_config(cfg.get('model_wrapper_cfg')):
+        return []
+    problems = []
+    if cfg.get('compile') not in (None, False):
+        problems.append(f'compile={cfg.get("compile")!r}: not supported '
+                        'with FSDP2 yet; set compile=False')
+    for i, hook in enumerate(cfg.get('custom_hooks') or []):
+        name = hook.get('type') if isinstance(hook, dict) else None
+        if isinstance(name, str) and 'EMA' in name:
+            problems.append(f'custom_hooks[{i}].type={name!r}: EMA hooks '
+                            'are not supported with FSDP2 yet')
+    ckpt = (cfg.get('default_hooks') or {}).get('checkpoint')
+    if isinstance(ckpt, dict) and ckpt.get('save_best'):
+        problems.append(f'default_hooks.checkpoint.save_best='
+                        f'{ckpt["save_best"]!r}: not supported with FSDP2 '
+                        'yet (a sharded checkpoint is a folder); keep the '
+                        'last checkpoints instead (max_keep_ckpts)')
+    return problems
+
+
 def is_fully_sharded(model: nn.Module) -> bool:
     from torch.distributed.fsdp import FSDPModule
     return isinstance(model, FSDPModule)

@@ -52,6 +52,7 @@ from .checkpoint_io import check_writable_dir
 from .dist import DEFAULT_START_TIMEOUT_S, DEFAULT_TIMEOUT_S, init_distributed
 from .fsdp import (
     FSDP_TYPES,
+    fsdp_config_problems,
     fully_shard_model,
     is_fsdp_config,
     is_fully_sharded,
@@ -77,6 +78,11 @@ class EasyRunner(Runner):
 
     @classmethod
     def from_cfg(cls, cfg):
+        problems = fsdp_config_problems(cfg)
+        if problems:
+            raise ValueError('model_wrapper_cfg.type='
+                             f'{cfg.model_wrapper_cfg["type"]!r}: '
+                             + '; '.join(problems))
         if cfg.get('work_dir') is not None:
             check_writable_dir(cfg['work_dir'], what='work_dir')
         return super().from_cfg(cfg)

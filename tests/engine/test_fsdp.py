@@ -113,6 +113,23 @@ def test_unknown_wrapper_type_is_named(tmp_path):
         proc.stderr
 
 
+def test_what_fsdp_does_not_support_yet_is_named_before_training(tmp_path):
+    cfg = write_config(tmp_path, split='val', extra="""
+model_wrapper_cfg = dict(type='FSDP2')
+compile = True
+custom_hooks = [dict(type='EMAHook')]
+default_hooks = dict(checkpoint=dict(save_best='auto'))
+""")
+    work = tmp_path / 'w'
+    proc = run_train(cfg, work, check=False)
+    assert proc.returncode != 0
+    for named in ("model_wrapper_cfg.type='FSDP2': compile=True",
+                  "custom_hooks[0].type='EMAHook'",
+                  "default_hooks.checkpoint.save_best='auto'"):
+        assert named in proc.stderr, proc.stderr[-2000:]
+    assert not work.exists()  # refused before the work dir was made
+
+
 FSDP_OPTIONS = """model_wrapper_cfg = dict(
     type='FSDP2', activation_checkpointing=True, cpu_offload=True,
     mixed_precision=dict(param_dtype='bfloat16', reduce_dtype='float32'))
