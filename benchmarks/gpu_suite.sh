@@ -2,7 +2,7 @@
 # Every GPU figure of benchmarks/README.md in one command, on any machine
 # with an NVIDIA GPU and easymae installed (pip install -e .):
 #   bash benchmarks/gpu_suite.sh [part...]
-# parts: pairs util jpeg data opt fp32 pairs2 pairs3 flip peer (default: all)
+# parts: pairs util jpeg data opt fp32 pairs2 pairs3 flip peer fsdp (default: all)
 # Results go to $OUT (default /tmp/gpu_suite), one JSON per part.
 # Parts jpeg and data read image files under data/ in the repository root:
 # the JPEGs under data/jpeg/ (jpeg); data/photos/ and data/cifar10/sample/
@@ -23,7 +23,7 @@ if [ -n "$WHL" ]; then
   export PYTHONPATH=/tmp/site:$PWD
 fi
 OUT=${OUT:-/tmp/gpu_suite}; mkdir -p "$OUT"
-PARTS=${*:-pairs util jpeg data opt fp32 pairs2 pairs3 flip peer}
+PARTS=${*:-pairs util jpeg data opt fp32 pairs2 pairs3 flip peer fsdp}
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.draw,power.limit --format=csv
 $PY -c "import torch, torchvision, timm, mmengine, cv2; print('torch', torch.__version__, 'tv', torchvision.__version__, 'timm', timm.__version__, 'mmengine', mmengine.__version__, 'cv2', cv2.__version__)"
 TS="$PY benchmarks/train_step.py --device cuda"
@@ -104,6 +104,12 @@ for part in $PARTS; do
       --peer-python $PY --peer-pythonpath /tmp/peer_site --batch 256 \
       --warmup 3 --steps 5 --repeats 5 \
       --json-out $OUT/peer_vit-base.json 2>&1 ;;
+  fsdp)  # MAE ViT-L/16 under DDP vs FSDP2 on every GPU here (nccl):
+    # per-rank model state, peak CUDA memory, s/step at one global batch
+    N=$(nvidia-smi -L | wc -l)
+    timeout 600 $PY benchmarks/fsdp_memory.py --arch large --nproc "$N" \
+      --global-batch $((16 * N)) --steps 5 --warmup 2 \
+      --json-out $OUT/fsdp_memory_vit-large.json 2>&1 ;;
   data)  # one loader worker on this machine's CPU
     timeout 60 $PY benchmarks/data_pipeline.py --data data \
       --repeats 3 --min-seconds 0.3 --json-out $OUT/data_pipeline.json ;;
