@@ -141,6 +141,51 @@ def test_line_corpus_packs_sentences_into_blocks(corpus, vocab):
     assert starts.count('bees') == 3
 
 
+def test_line_corpus_sentence_pairs_train_bert_with_nsp(corpus, vocab):
+    """nsp=True: [CLS] A [SEP] B [SEP] with segment ids, labels of both
+    kinds, and BERT(nsp=True) learns from them (loss_nsp reaches its
+    head)."""
+    tok = WordPieceTokenizer.from_file(vocab)
+    pairs = LineCorpus(corpus, pack_tokens=24, vocab_file=vocab,
+                       split='all', nsp=True, nsp_seed=0)
+    labels = [s['next_sentence_label'] for s in pairs.samples]
+    assert set(labels) == {0, 1}
+    assert all(len(s['tokens']) + len(s['tokens_pair']) <= 21
+               for s in pairs.samples)
+    assert all(s['where'].startswith(corpus) for s in pairs.samples)
+    again = LineCorpus(corpus, pack_tokens=24, vocab_file=vocab,
+                       split='all', nsp=True, nsp_seed=0)
+    assert [s['next_sentence_label'] for s in again.samples] == labels
+
+    tokenize, pack = TokenizeText(vocab_file=vocab, max_length=24), \
+        PackTextInputs()
+    batch = [pack(tokenize(dict(s))) for s in pairs.samples[:8]]
+    first, sample = batch[0], pairs.samples[0]
+    a, b = len(sample['tokens']), len(sample['tokens_pair'])
+    assert first['inputs'][:a + b + 3].tolist() == \
+        [tok.cls_id, *sample['tokens'], tok.sep_id, *sample['tokens_pair'],
+         tok.sep_id]
+    assert first['data_samples']['token_type_ids'][:a + b + 3].tolist() == \
+        [0] * (a + 2) + [1] * (b + 1)
+    assert first['data_samples']['next_sentence_label'] == labels[0]
+
+    from torch.utils.data import default_collate
+
+    from easymae.registry import MODELS
+    torch.manual_seed(0)
+    bert = MODELS.build(dict(type='BERT', nsp=True, backbone=dict(
+        type='BertEncoder', vocab_size=tok.vocab_size, embed_dim=32,
+        depth=1, num_heads=2, max_position_embeddings=24)))
+    data = default_collate(batch)
+    losses = bert.loss(data['inputs'], data['data_samples'])
+    assert set(losses) == {'loss_mlm', 'loss_nsp'}
+    losses['loss_nsp'].backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0
+               for p in bert.nsp_head.parameters())
+    with pytest.raises(ValueError, match='nsp=True needs pack_tokens'):
+        LineCorpus(corpus, nsp=True)
+
+
 def test_tsv_header_detection_columns_and_labels(tmp_path):
     with_header = tmp_path / 'a.tsv'
     with_header.write_text('label\tcontent\n1\ta warm , funny film .\n'

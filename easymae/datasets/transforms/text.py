@@ -2,7 +2,8 @@
 
 ``TokenizeText`` turns ``text`` (and ``text_pair``) into fixed-length
 ``[CLS] A [SEP] (B [SEP]) [PAD]...`` ids, or wraps ids a source has already
-tokenised (``tokens``, from a packed ``LineCorpus``). ``PackTextInputs``
+tokenised (``tokens``, and ``tokens_pair`` for a sentence pair, from a
+packed ``LineCorpus``). ``PackTextInputs``
 puts the ids in ``inputs`` and the masks and labels in ``data_samples``,
 the same shape of batch the image pipelines make.
 """
@@ -59,7 +60,9 @@ class TokenizeText:
                                  f'{type(text).__name__}')
             ids_a = tok.encode_ids(text)
         ids_b = None
-        if self.pair_key is not None:
+        if 'tokens_pair' in results:
+            ids_b = [int(i) for i in results['tokens_pair']]
+        elif self.pair_key is not None:
             pair = results.get(self.pair_key)
             if not isinstance(pair, str):
                 raise ValueError(f'TokenizeText: {where}: '
@@ -83,7 +86,8 @@ class PackTextInputs:
     ``data_samples`` (attention mask, segment ids, labels)."""
 
     def __init__(self, meta_keys=('attention_mask', 'token_type_ids',
-                                  'gt_label', 'sample_idx')):
+                                  'gt_label', 'next_sentence_label',
+                                  'sample_idx')):
         self.meta_keys = tuple(meta_keys)
 
     def __call__(self, results: dict) -> dict:
