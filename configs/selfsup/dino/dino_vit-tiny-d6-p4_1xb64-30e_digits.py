@@ -3,28 +3,18 @@
 # 128 bottleneck), a short schedule whose teacher-temperature warm-up fits
 # 30 epochs (0.04 -> 0.07 over 10).
 _base_ = [
+    '../../_base_/models/dino_vit-small-p16.py',
     '../../_base_/datasets/digits_dino.py',
     '../../_base_/datasets/knn_digits.py',
     '../../_base_/schedules/adamw_coslr_dino_pretrain.py',
     '../../_base_/default_runtime.py',
 ]
-model = dict(
-    type='DINO',
-    backbone=dict(type='VisionTransformer', arch='tiny', depth=6,
-                  img_size=32, patch_size=4, pos_embed='learned',
-                  drop_path_rate=0.1),
-    head=dict(type='DINOHead', out_dim=1024, hidden_dim=512,
-              bottleneck_dim=128, num_layers=3, norm_last_layer=True),
-    num_global_crops=2,
-    base_momentum=0.996,
-    student_temp=0.1,
-    teacher_temp=0.07,
-    warmup_teacher_temp=0.04,
-    warmup_teacher_temp_epochs=10,
-    center_momentum=0.9,
-    freeze_last_layer_epochs=1,
-)
+# kNN on the teacher, as DINO's eval_knn.py
 knn_eval = dict(prefix='teacher.backbone.')
+model = dict(
+    backbone=dict(arch='tiny', depth=6, img_size=32, patch_size=4),
+    head=dict(out_dim=1024, hidden_dim=512, bottleneck_dim=128),
+    warmup_teacher_temp_epochs=10)
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 warmup_epochs = 3
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=30)
