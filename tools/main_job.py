@@ -144,11 +144,8 @@ def amp_flags(fp32: bool) -> list:
     if fp32:
         return []
     sys.path.insert(0, REPO)
-    import torch
-
-    from easymae.engine.precision import precision_problem
-    device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    problem = precision_problem(torch.bfloat16, device)
+    from easymae.engine.precision import bf16_problem_here
+    problem = bf16_problem_here()
     if problem:
         print(f'training in float32: {problem}')
         return []

@@ -77,3 +77,10 @@ def precision_problem(dtype: torch.dtype, device_type: str,
             return (f'{torch.cuda.get_device_name()} does not support '
                     "bfloat16; use dtype='float16' (with loss scaling)")
     return None
+
+
+def bf16_problem_here() -> Optional[str]:
+    """Why bf16 training cannot run on this machine's default device (the
+    GPU if there is one, else the CPU); None if it can."""
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    return precision_problem(torch.bfloat16, device)

@@ -359,7 +359,8 @@ def main(argv=None):
                         help='threads per run (default: cores / jobs); two '
                         'invocations side by side each take --threads 1')
     parser.add_argument('--no-amp', dest='amp', action='store_false',
-                        help='fp32 instead of bf16 autocast')
+                        help='fp32 instead of bf16 autocast (the default '
+                        'where the machine has bf16 matrix units)')
     parser.add_argument('--work-dir', default='work_dirs/results')
     parser.add_argument('--data-cache',
                         default=osp.expanduser('~/.cache/easymae'))
@@ -376,6 +377,13 @@ def main(argv=None):
             after = f' (after {s.init_from})' if s.init_from else ''
             print(f'{s.name:40s} {s.kind:9s} {s.config}{after}')
         return 0
+    if args.amp:
+        sys.path.insert(0, REPO)
+        from easymae.engine.precision import bf16_problem_here
+        problem = bf16_problem_here()
+        if problem:
+            print(f'training in float32: {problem}')
+            args.amp = False
     data_root = (ensure_cifar10_dev(args.data_cache)
                  if args.grid == 'cifar10' else None)
     # paths relative to the repo (the commands run there) read better
