@@ -43,7 +43,6 @@ import os.path as osp
 import platform
 import shlex
 import statistics
-import subprocess
 import sys
 import time
 
@@ -53,6 +52,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
+from mlm_step import cpu_info as lscpu_info  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402
 from mmengine.optim import build_optim_wrapper  # noqa: E402
@@ -78,22 +78,8 @@ JOINT_TARGET, MASK_TARGET = 1.10, 1.05
 
 
 def cpu_info() -> dict:
-    """Model name and bf16 matrix extensions (lscpu), and the load."""
-    try:
-        text = subprocess.run(['lscpu'], capture_output=True, text=True,
-                              timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        text = ''
-    info = dict(model=platform.processor() or platform.machine(),
-                amx_bf16=False, avx512_bf16=False)
-    for line in text.splitlines():
-        key, _, val = line.partition(':')
-        if key.strip() == 'Model name':
-            info['model'] = val.strip()
-        elif key.strip() == 'Flags':
-            flags = set(val.split())
-            info['amx_bf16'] = 'amx_bf16' in flags
-            info['avx512_bf16'] = 'avx512_bf16' in flags
+    """Model name and bf16 matrix extensions (lscpu), and the cores."""
+    info = dict(dict(amx_bf16=False, avx512_bf16=False), **lscpu_info())
     info['cores'] = os.cpu_count()
     return info
 
