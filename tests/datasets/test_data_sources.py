@@ -43,6 +43,19 @@ def test_image_folder_lists_classes_and_labels(image_tree):
     assert all(s['img_path'].endswith('.jpg') for s in src.samples)
 
 
+def test_image_folder_per_class_keeps_the_first_images(image_tree):
+    src = ImageFolder(str(image_tree / 'train'), per_class=2)
+    names = [osp.relpath(s['img_path'], image_tree / 'train')
+             for s in src.samples]
+    assert names == ['cat/0.jpg', 'cat/1.jpg', 'dog/0.jpg', 'dog/1.jpg']
+    assert [s['gt_label'] for s in src.samples] == [0, 0, 1, 1]
+    with pytest.raises(ValueError, match="class 'cat' .* 3 images, fewer "
+                       'than per_class=4'):
+        ImageFolder(str(image_tree / 'train'), per_class=4)
+    with pytest.raises(ValueError, match='per_class=0'):
+        ImageFolder(str(image_tree / 'train'), per_class=0)
+
+
 def test_image_folder_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match='nowhere'):
         ImageFolder(str(tmp_path / 'nowhere'))
