@@ -15,7 +15,10 @@ from easymae.config_check.arguments import (
     walk_components,
 )
 from easymae.config_check.errors import ConfigError
-from easymae.config_check.schedules import resolved_schedulers
+from easymae.config_check.schedules import (
+    resolved_schedulers,
+    schedulers_as_built,
+)
 from easymae.registry import DATA_SOURCES, MODELS
 
 
@@ -192,6 +195,7 @@ def check_config(cfg) -> None:
             node, problem = resolved_schedulers(cfg)
             if problem:
                 errors.append(problem)
+            node = schedulers_as_built(node)
         if node is not None:
             walk_components(node, key, REGISTRY_BY_KEY[key], errors)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):

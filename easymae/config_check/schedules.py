@@ -96,6 +96,29 @@ def describe_schedule(schedulers) -> Optional[str]:
         f" {s.get('begin', 0)}-{s.get('end', 'end')}" for s in schedulers)
 
 
+def schedulers_as_built(node):
+    """``as_built`` over a scheduler, a list of them, or one list per
+    optimizer."""
+    if isinstance(node, list):
+        return [as_built(s) for s in node]
+    if isinstance(node, dict) and 'type' not in node:
+        return {k: schedulers_as_built(v) for k, v in node.items()}
+    return as_built(node)
+
+
+def as_built(sched):
+    """``sched`` with the values mmengine's own signature is checked
+    against: an epoch scheduler converted to iterations may begin or end at
+    a fraction of an epoch (mmengine multiplies by the epoch length before
+    it builds the iteration scheduler), which the ``int`` annotation would
+    refuse."""
+    if not isinstance(sched, dict) or not sched.get('convert_to_iter_based') \
+            or not sched.get('by_epoch', True):
+        return sched
+    return {k: int(v) if k in ('begin', 'end') and isinstance(v, float)
+            else v for k, v in sched.items()}
+
+
 def resolved_schedulers(cfg):
     """(param_scheduler with its named lengths resolved, problem or None)."""
     try:

@@ -14,15 +14,18 @@ import easymae  # noqa: F401
 from easymae.apis import build_runner, load_config
 from easymae.config_check import (
     ConfigError,
+    check_config,
     describe_schedule,
     resolve_param_scheduler,
 )
 from easymae.registry import PARAM_SCHEDULERS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# every training config (a kNN config evaluates frozen features only)
 CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '**',
                                                '*.py'), recursive=True)
-                 if '_base_' not in p)
+                 if '_base_' not in p
+                 and not osp.basename(p).startswith('knn_'))
 DIGITS_MAE = osp.join(ROOT, 'configs/selfsup/mae/'
                       'mae_vit-tiny-d6-p4_1xb64-30e_digits.py')
 
@@ -45,6 +48,9 @@ LENGTHS = {
     'mae-lite-distill_vit-tiny-d6-p4_teacher-vit-small-d6_'
     '1xb128-20e_cifar10-dev': (2, 20),
     'mae_vit-tiny-d6-p4_1xb128-20e_cifar10-dev': (2, 20),
+    'mae_vit-tiny-d6-p4_1xb128-14e_cifar10-dev': (2, 14),
+    'mocov3_vit-tiny-d6-p4_1xb128-2e_cifar10-dev': (0.25, 2),
+    'dino_vit-tiny-d6-p4_1xb128-1e_cifar10-dev': (0.1, 1),
     'simmim_vit-tiny-d6-p4_1xb128-10e_cifar10-dev': (1, 10),
     'vit-tiny-d6-p4_1xb256-coslr-10e_cifar10-dev': (1, 10),
     'vit-tiny-d6-p4_1xb256-coslr-5e_cifar10-dev': (1, 5),
@@ -116,7 +122,7 @@ MILESTONES = {'simmim_vit-base-p16_8xb256-800e_in1k': [690],
               'simmim_vit-tiny-p4_1xb256-200e_cifar10': [175],
               'simmim_vit-tiny-d6-p4_1xb64-30e_digits': [26],
               'simmim_vit-tiny-d6-p4_1xb128-10e_cifar10-dev': [9]}
-EPOCH = 7  # iterations per epoch for the built schedulers (any will do)
+EPOCH = 20  # iterations per epoch for the built schedulers (any will do)
 # runners below get their own experiment_name: mmengine keys its logger and
 # visualizer instances by it, and the default (a timestamp) repeats within
 # a second, handing a later test this one's visualizer
@@ -164,10 +170,12 @@ def test_shipped_schedule_is_the_one_it_trained_before(path):
         == [(0, 'warmup'), ('warmup', 'max')]
     unit = 1 if by_iter else EPOCH
     ramp, main = build_schedulers(cfg)
-    assert (ramp.begin, ramp.end) == (0, warmup * unit)
-    assert (main.begin, main.end) == (warmup * unit, total * unit)
+    # a fraction of an epoch ends where mmengine rounds it down to
+    warmup_end = int(warmup * unit)
+    assert (ramp.begin, ramp.end) == (0, warmup_end)
+    assert (main.begin, main.end) == (warmup_end, total * unit)
     if type(main).__name__ == 'CosineAnnealingLR':
-        assert main.T_max == (total - warmup) * unit
+        assert main.T_max == total * unit - warmup_end
     elif type(main).__name__ == 'LinearLR':  # BERT: linear decay to zero
         assert (main.start_factor, main.end_factor) == (1.0, 0.0)
     else:
@@ -261,3 +269,25 @@ def test_a_run_shorter_than_its_warmup_leaves_the_cosine_out(tmp_path):
     n = len(runner.train_dataloader)
     assert [(type(s).__name__, s.begin, s.end) for s in built] == \
         [('LinearLR', 0, 3 * n)]
+
+
+def test_a_fraction_of_an_epoch_is_checked_as_mmengine_builds_it(tmp_path):
+    # a warm-up of a quarter epoch: mmengine scales begin/end by the epoch
+    # length before building the iteration scheduler, so the config check
+    # accepts it there and refuses it where nothing converts it
+    over = {'train_cfg.max_epochs': 2, 'warmup_epochs': 0.25,
+            'model.backbone.depth': 1}
+    cfg = load_config(DIGITS_MAE, over)
+    check_config(cfg)
+    cfg.experiment_name = f'schedules_{tmp_path.name}'
+    runner = build_runner(cfg, work_dir=str(tmp_path))
+    runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+    ramp, cosine = runner.build_param_scheduler(runner.param_schedulers)
+    n = len(runner.train_dataloader)
+    assert (ramp.end, cosine.begin, cosine.end) == (int(0.25 * n),
+                                                      int(0.25 * n), 2 * n)
+    cfg = load_config(DIGITS_MAE, over)
+    for sched in cfg.param_scheduler:
+        sched.convert_to_iter_based = False
+    with pytest.raises(ConfigError, match='LinearLR expects int, got float'):
+        check_config(cfg)
