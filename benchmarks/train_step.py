@@ -109,7 +109,13 @@ def _find_config(model: str, arch: str) -> str:
 
 def build_config(args) -> Config:
     arch = ARCHS[args.arch]
-    if args.model == 'finetune':
+    if args.config:
+        # a training config as it is (e.g. a results-page recipe): only the
+        # precision and --cfg-options change it; the image side is read
+        # from its backbone
+        cfg = Config.fromfile(args.config)
+        args.img_size = cfg.model.backbone.get('img_size', args.img_size)
+    elif args.model == 'finetune':
         cfg = Config.fromfile(osp.join(REPO, FINETUNE_SCHEDULE))
         cfg.model = dict(
             type=PlainClassifier, num_classes=1000,
@@ -475,6 +481,12 @@ def build_parser():
     p.add_argument('--model', default='mae',
                    choices=['mae', 'simmim', 'flip', 'finetune', 'mocov3',
                             'dino'])
+    p.add_argument('--config', default=None,
+                   help='time this pretraining config as it is (its '
+                        'backbone, heads and optimizer) instead of the '
+                        "--model family's ImageNet config resized by "
+                        '--arch / --img-size / --patch-size; --model still '
+                        'names its algorithm (views per image)')
     p.add_argument('--arch', default='vit-base', choices=sorted(ARCHS))
     p.add_argument('--img-size', type=int, default=224)
     p.add_argument('--patch-size', type=int, default=16)
