@@ -153,6 +153,44 @@ def test_cifar10_grid_lists_main_comparison_first():
             assert s.init_from in names
 
 
+def test_lite_study_commands_pick_the_encoder_and_the_data(tmp_path):
+    steps = {s.name: s for s in results_grid.grid_lite_study([0])}
+    for s in steps.values():
+        assert osp.isfile(osp.join(ROOT, s.config)), s.config
+    work = tmp_path / 'work'
+    for pre in ('study_dino-1e', 'study_supervised-5e'):
+        (work / pre).mkdir(parents=True)
+        (work / pre / 'last_checkpoint').write_text(f'{work}/{pre}/e.pth')
+    # kNN runs the tool on the checkpoint as it is: DINO's teacher, the
+    # bank and the scored images from the dev folders
+    cmd = run_results.command(steps['study_knn_dino'], str(work), '/d', False)
+    assert cmd[:3] == ['tools/knn_eval.py', results_grid.KNN,
+                       f'{work}/study_dino-1e/e.pth']
+    assert cmd[3:5] == ['--prefix', 'teacher.backbone.']
+    assert set(cmd[6:]) == {
+        'knn_eval.train_dataloader.dataset.data_source.root=/d/train',
+        'knn_eval.val_dataloader.dataset.data_source.root=/d/val'}
+    # finetunes load the same encoder; the 1,000-image rows keep 100 per
+    # class; the digits rows keep their own data
+    cmd = run_results.command(steps['study_ft1k_dino'], str(work), '/d',
+                              False)
+    assert 'model.backbone.init_cfg.prefix=teacher.backbone.' in cmd
+    assert 'train_dataloader.dataset.data_source.per_class=100' in cmd
+    assert 'train_dataloader.dataset.data_source.root=/d/train' in cmd
+    cmd = run_results.command(steps['study_digits_supervised'], str(work),
+                              '/d', False)
+    assert not any('/d/' in c for c in cmd)
+    assert f'model.backbone.init_cfg.checkpoint={work}/study_supervised-5e/' \
+        'e.pth' in cmd
+    # the tool's last stdout line is the record
+    (work / 'k').mkdir()
+    (work / 'k' / 'stdout.log').write_text(
+        'kNN (k=20, T=0.07) of e.pth: top1: 41.50, top5: 88.00\n'
+        '{"top1": 41.5, "top5": 88.0}\n')
+    assert run_results.summarise(steps['study_knn_dino'], str(work / 'k')) \
+        == {'top1': 41.5, 'top5': 88.0}
+
+
 @pytest.mark.slow
 def test_cifar10_dev_is_unpacked_once_and_verified(tmp_path, monkeypatch):
     tar = osp.join(shared_data(), run_results.DEV_TAR)

@@ -23,6 +23,12 @@ FLIP_PT = EXP + 'flip_vit-tiny-d4-p4_1xb64-12e_cifar10-dev-captions.py'
 CLIP_PT = EXP + 'clip_vit-tiny-d4-p4_1xb64-7e_cifar10-dev-captions.py'
 CLIP8_PT = EXP + 'clip_vit-tiny-d4-p4_1xb64-8e_cifar10-dev-captions.py'
 
+# the lightweight-ViT study (section 5)
+MAE14_PT = EXP + 'mae_vit-tiny-d6-p4_1xb128-14e_cifar10-dev.py'
+MOCOV3_PT = EXP + 'mocov3_vit-tiny-d6-p4_1xb128-2e_cifar10-dev.py'
+DINO_PT = EXP + 'dino_vit-tiny-d6-p4_1xb128-1e_cifar10-dev.py'
+KNN = EXP + 'knn_vit-tiny-d6-p4_cifar10-dev.py'
+
 DIGITS_PT = 'configs/selfsup/mae/mae_vit-tiny-d6-p4_1xb64-30e_digits.py'
 DIGITS_FT = ('configs/classification/mae/'
              'vit-tiny-d6-p4_1xb64-coslr-10e_digits.py')
@@ -40,8 +46,14 @@ class Step:
 
     def __init__(self, name, kind, config, opts=(), init_from=None,
                  group='', label='', meta=None, init_epoch=None,
-                 captions=False, init_key='model.backbone.init_cfg'):
-        assert kind in ('pretrain', 'finetune')
+                 captions=False, init_key='model.backbone.init_cfg',
+                 data='cifar10', prefix=None):
+        # knn: tools/knn_eval.py on init_from's checkpoint (``prefix`` picks
+        # the encoder in it), not a training run
+        assert kind in ('pretrain', 'finetune', 'knn')
+        # 'cifar10': the dev archive's folders are filled in; 'own': the
+        # config's data as it is (e.g. the embedded digits)
+        self.data, self.prefix = data, prefix
         # image-text pretraining: the images sit one level deeper (a
         # ClassCaptions source wraps the ImageFolder) and it is evaluated
         # (zero-shot) on the val split
@@ -231,4 +243,67 @@ def grid_digits_smoke(seeds):
     return steps
 
 
-GRIDS = {'cifar10': grid_cifar10, 'digits-smoke': grid_digits_smoke}
+def grid_lite_study(seeds):
+    """MAE-Lite's comparison at this scale: MAE, MoCo v3 and DINO
+    pretrained for the same wall-clock, and a supervised ViT (the 5-epoch
+    finetune recipe from random init, which is also the finetune table's
+    random-init row), each evaluated by kNN on frozen features, by
+    finetuning on all 10,000 dev images, on 1,000 of them (100 per class)
+    and on the digits (another domain). Evaluations of the most telling
+    kind first, so a stopped run leaves whole comparisons."""
+    pre = {'mae': ('study_mae-14e', MAE14_PT, None,
+                   'MAE, 14 epochs'),
+           'mocov3': ('study_mocov3-2e', MOCOV3_PT, None,
+                      'MoCo v3, 2 epochs (base encoder)'),
+           'dino': ('study_dino-1e', DINO_PT, 'teacher.backbone.',
+                    'DINO, 1 epoch (teacher)')}
+    supervised = 'study_supervised-5e'
+    steps = [Step(name, 'pretrain', cfg, group='study_pretrain', label=label)
+             for name, cfg, _, label in pre.values()]
+    steps.insert(2, Step(supervised, 'finetune', FT5_SCRATCH, seeded(0)[1],
+                         group='study_pretrain',
+                         label='supervised, 5 epochs from random init',
+                         meta=dict(method='supervised', seed=0)))
+
+    def init_opts(prefix):
+        return [f'model.backbone.init_cfg.prefix={prefix}'] if prefix else []
+
+    inits = [(m, n, p) for m, (n, _, p, _) in pre.items()]
+    for m, name, prefix in inits + [('supervised', supervised, None)]:
+        steps.append(Step(f'study_knn_{m}', 'knn', KNN, init_from=name,
+                          prefix=prefix, group='study_knn',
+                          label=f'kNN, {m}', meta=dict(method=m)))
+    few = ['train_dataloader.dataset.data_source.per_class=100',
+           'train_dataloader.batch_size=64', 'train_cfg.max_epochs=20',
+           'train_cfg.val_interval=5', 'warmup_epochs=2',
+           'default_hooks.checkpoint.interval=20']
+    for s in seeds:
+        sfx, seed = seeded(s)
+        for m, name, prefix in inits + [('scratch', None, None)]:
+            config = FT5_SCRATCH if name is None else FT5
+            steps.append(Step(
+                f'study_ft1k_{m}{sfx}', 'finetune', config,
+                few + seed + init_opts(prefix), init_from=name,
+                group='study_ft1k', label=f'1,000 images, {m}, seed {s}',
+                meta=dict(method=m, seed=s)))
+        for m, name, prefix in inits + [('supervised', supervised, None),
+                                        ('scratch', None, None)]:
+            config = DIGITS_SCRATCH if name is None else DIGITS_FT
+            steps.append(Step(
+                f'study_digits_{m}{sfx}', 'finetune', config,
+                seed + init_opts(prefix), init_from=name, data='own',
+                group='study_digits', label=f'digits, {m}, seed {s}',
+                meta=dict(method=m, seed=s)))
+    for s in seeds:
+        sfx, seed = seeded(s)
+        steps += [Step(f'study_ft5e_{m}{sfx}', 'finetune', FT5,
+                       seed + init_opts(prefix), init_from=name,
+                       group='study_ft',
+                       label=f'10,000 images, {m}, seed {s}',
+                       meta=dict(method=m, seed=s))
+                  for m, name, prefix in inits]
+    return steps
+
+
+GRIDS = {'cifar10': grid_cifar10, 'digits-smoke': grid_digits_smoke,
+         'lite-study': grid_lite_study}

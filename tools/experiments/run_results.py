@@ -89,8 +89,12 @@ def ensure_cifar10_dev(cache):
 
 
 def data_opts(step, data_root):
-    if data_root is None:
+    if data_root is None or step.data == 'own':
         return []
+    if step.kind == 'knn':
+        return [f'knn_eval.{loader}_dataloader.dataset.data_source.root='
+                f'{data_root}/{split}'
+                for loader, split in (('train', 'train'), ('val', 'val'))]
     source = 'train_dataloader.dataset.data_source'
     if step.captions:
         source += '.data_source'
@@ -139,6 +143,12 @@ def command(step, work_root, data_root, amp):
         ckpt = final_checkpoint(osp.join(work_root, step.init_from))
         opts.append(f'{step.init_key}.checkpoint={ckpt}')
     work_dir = osp.join(work_root, step.name)
+    if step.kind == 'knn':  # frozen features: the checkpoint as it is
+        ckpt = opts.pop().split('=', 1)[1]
+        cmd = ['tools/knn_eval.py', step.config, ckpt]
+        if step.prefix:
+            cmd += ['--prefix', step.prefix]
+        return cmd + (['--cfg-options', *opts] if opts else [])
     cmd = ['tools/train.py', step.config, '--work-dir', work_dir]
     if amp:
         cmd.append('--amp')
@@ -172,6 +182,10 @@ def read_scalars(work_dir):
 
 def summarise(step, work_dir):
     """The numbers the page needs from one finished run."""
+    if step.kind == 'knn':  # the tool's last line is its JSON result
+        with open(osp.join(work_dir, 'stdout.log')) as f:
+            result = json.loads(f.read().strip().splitlines()[-1])
+        return {'top1': result['top1'], 'top5': result.get('top5')}
     rows = read_scalars(work_dir)
     train = [r for r in rows if 'loss' in r]
     out = {'loss_curve': [[r['iter'], r['loss']] for r in train]}
@@ -364,7 +378,10 @@ def main(argv=None):
     parser.add_argument('--work-dir', default='work_dirs/results')
     parser.add_argument('--data-cache',
                         default=osp.expanduser('~/.cache/easymae'))
-    parser.add_argument('--out', default='docs/results/results.json')
+    parser.add_argument('--out', default=None,
+                        help='results JSON (default: docs/results/'
+                        'results.json, lite_study.json for --grid '
+                        'lite-study)')
     parser.add_argument('--collect', action='store_true',
                         help='only gather the finished steps into --out')
     parser.add_argument('--list', action='store_true',
@@ -385,7 +402,10 @@ def main(argv=None):
             print(f'training in float32: {problem}')
             args.amp = False
     data_root = (ensure_cifar10_dev(args.data_cache)
-                 if args.grid == 'cifar10' else None)
+                 if args.grid in ('cifar10', 'lite-study') else None)
+    args.out = args.out or ('docs/results/lite_study.json'
+                            if args.grid == 'lite-study'
+                            else 'docs/results/results.json')
     # paths relative to the repo (the commands run there) read better
     work_root = osp.join(REPO, args.work_dir)
     if not osp.relpath(work_root, REPO).startswith('..'):
