@@ -50,6 +50,30 @@ def load_model_from_checkpoint(path: str, config: Optional[str] = None):
     return model.eval()
 
 
+# the ViT of a trained model to look at: its own backbone, DINO's EMA
+# teacher (what DINO evaluates) or MoCo v3's momentum encoder
+ENCODERS = {'backbone': ('backbone',), 'teacher': ('teacher', 'backbone'),
+            'momentum': ('momentum_encoder', 'backbone')}
+
+
+def encoder_of(model, which: str = 'backbone'):
+    """The ViT ``which`` (a key of ``ENCODERS``) inside ``model``; a model
+    without it is an error naming what it has."""
+    if which not in ENCODERS:
+        raise ValueError(f'encoder {which!r}: expected one of '
+                         f'{", ".join(ENCODERS)}')
+    module = model
+    for name in ENCODERS[which]:
+        if name not in dict(module.named_children()):
+            have = [k for k in ENCODERS
+                    if ENCODERS[k][0] in dict(model.named_children())]
+            raise ValueError(
+                f'{type(model).__name__} has no {which!r} encoder (it has: '
+                f'{", ".join(have) or "none"})')
+        module = getattr(module, name)
+    return module
+
+
 def center_square(img: np.ndarray, size: int) -> np.ndarray:
     """The largest centred square of ``img``, resized to size x size."""
     h, w = img.shape[:2]

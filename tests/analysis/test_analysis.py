@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from easymae.analysis import linear_cka
+from easymae.analysis import encoder_of, linear_cka
 from easymae.analysis.attention_stats import patch_distances
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -69,11 +69,32 @@ def test_analysis_tools_on_a_trained_checkpoint(tiny_mae_checkpoint,
     subprocess.run([sys.executable,
                     osp.join(REPO, 'tools', 'analysis',
                              'layer_similarity.py'),
-                    ckpt, ckpt, '--num-images', '32', '--out', str(sim)],
+                    ckpt, ckpt, ckpt, '--labels', 'x', 'y',
+                    '--num-images', '32', '--out', str(sim)],
                    check=True, capture_output=True, timeout=300)
-    cka = torch.tensor(json.loads(
-        (sim / 'layer_similarity.json').read_text())['cka'])
-    # a model compared with itself: 1 on the diagonal
-    torch.testing.assert_close(cka.diagonal(), torch.ones(2), atol=1e-6,
-                               rtol=0)
+    record = json.loads((sim / 'layer_similarity.json').read_text())
+    assert [p['label'] for p in record['panels']] == ['x', 'y']
+    assert 'cka' not in record  # the top-level copy is for one panel only
+    for panel in record['panels']:
+        # a model compared with itself: 1 on the diagonal
+        torch.testing.assert_close(torch.tensor(panel['cka']).diagonal(),
+                                   torch.ones(2), atol=1e-6, rtol=0)
     assert (sim / 'layer_similarity.png').stat().st_size > 1000
+
+
+def test_encoder_of_picks_the_vit_and_names_what_is_missing():
+    from easymae.registry import MODELS
+    dino = MODELS.build(dict(
+        type='DINO',
+        backbone=dict(type='VisionTransformer', arch='tiny', depth=1,
+                      img_size=16, patch_size=4),
+        head=dict(type='DINOHead', out_dim=16, hidden_dim=16,
+                  bottleneck_dim=8)))
+    assert encoder_of(dino) is dino.backbone
+    assert encoder_of(dino, 'teacher') is dino.teacher['backbone']
+    assert encoder_of(dino, 'teacher') is not dino.backbone
+    with pytest.raises(ValueError, match="no 'momentum' encoder .*"
+                       r'\(it has: backbone, teacher\)'):
+        encoder_of(dino, 'momentum')
+    with pytest.raises(ValueError, match="encoder 'ema': expected one of"):
+        encoder_of(dino, 'ema')

@@ -2,7 +2,8 @@
 """Attention distance and entropy per layer of one or more trained ViTs.
 
     python tools/analysis/attention_stats.py CKPT [CKPT ...]
-        [--labels NAME ...] [--config CFG ...] [--images DIR]
+        [--labels NAME ...] [--config CFG ...]
+        [--encoder backbone|teacher|momentum ...] [--images DIR]
         [--num-images N] [--out DIR]
 
 Writes attention_distance.png and attention_entropy.png (box plots over
@@ -26,7 +27,9 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
 from easymae.analysis import (  # noqa: E402
+    ENCODERS,
     attention_distance_and_entropy,
+    encoder_of,
     load_images,
     load_model_from_checkpoint,
 )
@@ -68,6 +71,11 @@ def main(argv=None):
     parser.add_argument('--config', nargs='+', default=[None],
                         help='one config for all checkpoints, or one each '
                         '(default: the config stored in each checkpoint)')
+    parser.add_argument('--encoder', nargs='+', default=['backbone'],
+                        choices=sorted(ENCODERS),
+                        help="which ViT of each model, one for all or one "
+                        "each: its backbone, DINO's teacher or MoCo v3's "
+                        'momentum encoder')
     parser.add_argument('--images', help='folder of .jpg/.png images')
     parser.add_argument('--num-images', type=int, default=64)
     parser.add_argument('--out', default='attention_stats')
@@ -75,18 +83,21 @@ def main(argv=None):
     n = len(args.checkpoints)
     labels = args.labels or [osp.basename(c) for c in args.checkpoints]
     configs = args.config * n if len(args.config) == 1 else args.config
-    if len(labels) != n or len(configs) != n:
-        parser.error(f'{n} checkpoints need {n} --labels and one --config '
-                     f'or {n} (got {len(labels)} and {len(configs)})')
+    encoders = args.encoder * n if len(args.encoder) == 1 else args.encoder
+    if len(labels) != n or len(configs) != n or len(encoders) != n:
+        parser.error(f'{n} checkpoints need {n} --labels, and one --config '
+                     f'and --encoder or {n} (got {len(labels)}, '
+                     f'{len(configs)} and {len(encoders)})')
 
     models = []
-    for ckpt, cfg, label in zip(args.checkpoints, configs, labels):
+    for ckpt, cfg, label, which in zip(args.checkpoints, configs, labels,
+                                       encoders):
         model = load_model_from_checkpoint(ckpt, cfg)
-        vit = model.backbone
+        vit = encoder_of(model, which)
         imgs = load_images(args.images, vit.img_size, args.num_images)
         x = model.data_preprocessor(dict(inputs=imgs), False)['inputs']
         dist, ent = attention_distance_and_entropy(vit, x)
-        models.append(dict(label=label, checkpoint=ckpt,
+        models.append(dict(label=label, checkpoint=ckpt, encoder=which,
                            num_images=int(imgs.shape[0]),
                            distance_per_layer_head=dist.tolist(),
                            entropy_per_layer_head=ent.tolist()))

@@ -1,12 +1,18 @@
 #!/usr/bin/env python
-"""Linear CKA between every layer of two trained ViTs, as a heatmap.
+"""Linear CKA between every layer of a reference ViT and of one or more
+others, as heatmaps (one panel per compared model).
 
-    python tools/analysis/layer_similarity.py CKPT_A CKPT_B
-        [--config-a CFG] [--config-b CFG] [--images DIR] [--num-images N]
-        [--out DIR]
+    python tools/analysis/layer_similarity.py CKPT_A CKPT_B [CKPT_B ...]
+        [--config-a CFG] [--config-b CFG] [--encoder-a E] [--encoder-b E ...]
+        [--label-a NAME] [--labels NAME ...] [--images DIR]
+        [--num-images N] [--out DIR]
 
-Both models see the same images (resized to each model's input size).
-Writes layer_similarity.png and layer_similarity.json.
+Every model sees the same images (resized to each model's input size).
+``--encoder-*`` picks the ViT inside a model: ``backbone`` (default),
+``teacher`` (DINO's EMA teacher) or ``momentum`` (MoCo v3's momentum
+encoder). Writes layer_similarity.png and layer_similarity.json (one
+panel per CKPT_B; with a single CKPT_B also its ``b`` and ``cka`` at the
+top level).
 """
 import argparse
 import json
@@ -24,6 +30,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from easymae.analysis import (  # noqa: E402
+    ENCODERS,
+    encoder_of,
     layer_features,
     linear_cka,
     load_images,
@@ -32,49 +40,78 @@ from easymae.analysis import (  # noqa: E402
 from easymae.apis import run_tool  # noqa: E402
 
 
-def features(model, source, num_images):
-    imgs = load_images(source, model.backbone.img_size, num_images)
+def features(checkpoint, config, which, source, num_images):
+    model = load_model_from_checkpoint(checkpoint, config)
+    vit = encoder_of(model, which)
+    imgs = load_images(source, vit.img_size, num_images)
     x = model.data_preprocessor(dict(inputs=imgs), False)['inputs']
-    return layer_features(model.backbone, x)
+    return layer_features(vit, x)
+
+
+def heatmaps(panels, label_a, path):
+    n = len(panels)
+    fig, axes = plt.subplots(1, n, figsize=(3.6 * n + 1, 3.6), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        cka = torch.tensor(panel['cka'])
+        im = ax.imshow(cka.numpy(), origin='lower', vmin=0, vmax=1,
+                       cmap='magma')
+        ax.set_title(panel['label'], fontsize=9)
+        ax.set_xlabel(f"layer of {panel['label']}", fontsize=8)
+        ax.set_xticks(range(cka.shape[1]),
+                      [str(i + 1) for i in range(cka.shape[1])])
+        ax.set_yticks(range(cka.shape[0]),
+                      [str(i + 1) for i in range(cka.shape[0])])
+    axes[0][0].set_ylabel(f'layer of {label_a}', fontsize=8)
+    fig.colorbar(im, ax=list(axes[0]), label='linear CKA')
+    fig.savefig(path, dpi=120, bbox_inches='tight')
+    plt.close(fig)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('checkpoint_a')
-    parser.add_argument('checkpoint_b')
+    parser.add_argument('checkpoints_b', nargs='+', metavar='checkpoint_b')
     parser.add_argument('--config-a')
-    parser.add_argument('--config-b')
+    parser.add_argument('--config-b', help='one config for every CKPT_B')
+    parser.add_argument('--encoder-a', default='backbone',
+                        choices=sorted(ENCODERS))
+    parser.add_argument('--encoder-b', nargs='+', default=['backbone'],
+                        choices=sorted(ENCODERS),
+                        help='one for every CKPT_B, or one each')
+    parser.add_argument('--label-a', help='default: the file name')
+    parser.add_argument('--labels', nargs='+',
+                        help='one name per CKPT_B (default: the file names)')
     parser.add_argument('--images', help='folder of .jpg/.png images')
     parser.add_argument('--num-images', type=int, default=256)
     parser.add_argument('--out', default='layer_similarity')
     args = parser.parse_args(argv)
-    feats_a = features(load_model_from_checkpoint(args.checkpoint_a,
-                                                  args.config_a),
+    n = len(args.checkpoints_b)
+    labels = args.labels or [osp.basename(c) for c in args.checkpoints_b]
+    encoders = args.encoder_b * n if len(args.encoder_b) == 1 \
+        else args.encoder_b
+    if len(labels) != n or len(encoders) != n:
+        parser.error(f'{n} CKPT_B need {n} --labels and one --encoder-b or '
+                     f'{n} (got {len(labels)} and {len(encoders)})')
+    label_a = args.label_a or osp.basename(args.checkpoint_a)
+
+    feats_a = features(args.checkpoint_a, args.config_a, args.encoder_a,
                        args.images, args.num_images)
-    feats_b = features(load_model_from_checkpoint(args.checkpoint_b,
-                                                  args.config_b),
-                       args.images, args.num_images)
-    cka = torch.tensor([[linear_cka(a, b) for b in feats_b]
-                        for a in feats_a])
+    panels = []
+    for ckpt, label, which in zip(args.checkpoints_b, labels, encoders):
+        feats_b = features(ckpt, args.config_b, which, args.images,
+                           args.num_images)
+        cka = [[linear_cka(a, b) for b in feats_b] for a in feats_a]
+        panels.append(dict(b=ckpt, label=label, encoder=which, cka=cka))
+        print(f'{label}: diagonal CKA', ' '.join(
+            f'{cka[i][i]:.3f}' for i in range(min(len(cka), len(cka[0])))))
     os.makedirs(args.out, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(4.5, 4))
-    im = ax.imshow(cka.numpy(), origin='lower', vmin=0, vmax=1,
-                   cmap='magma')
-    ax.set_xlabel(f'layer of B ({osp.basename(args.checkpoint_b)})')
-    ax.set_ylabel(f'layer of A ({osp.basename(args.checkpoint_a)})')
-    ax.set_xticks(range(len(feats_b)), [str(i + 1)
-                                        for i in range(len(feats_b))])
-    ax.set_yticks(range(len(feats_a)), [str(i + 1)
-                                        for i in range(len(feats_a))])
-    fig.colorbar(im, ax=ax, label='linear CKA')
-    fig.tight_layout()
-    fig.savefig(osp.join(args.out, 'layer_similarity.png'), dpi=120)
-    plt.close(fig)
+    heatmaps(panels, label_a, osp.join(args.out, 'layer_similarity.png'))
+    record = dict(a=args.checkpoint_a, label_a=label_a,
+                  encoder_a=args.encoder_a, panels=panels)
+    if n == 1:
+        record.update(b=panels[0]['b'], cka=panels[0]['cka'])
     with open(osp.join(args.out, 'layer_similarity.json'), 'w') as f:
-        json.dump(dict(a=args.checkpoint_a, b=args.checkpoint_b,
-                       cka=cka.tolist()), f, indent=1)
-    print('diagonal CKA:', ' '.join(f'{cka[i, i]:.3f}' for i in
-                                    range(min(cka.shape))))
+        json.dump(record, f, indent=1)
     print(f'written to {args.out}/')
 
 
