@@ -277,11 +277,13 @@ def grid_lite_study(seeds):
            'train_dataloader.batch_size=64', 'train_cfg.max_epochs=20',
            'train_cfg.val_interval=5', 'warmup_epochs=2',
            'default_hooks.checkpoint.interval=20']
-    for s in seeds:
+    def finetunes(s):
+        """One seed's finetunes: 1,000 images, the digits, all images."""
         sfx, seed = seeded(s)
+        out = []
         for m, name, prefix in inits + [('scratch', None, None)]:
             config = FT5_SCRATCH if name is None else FT5
-            steps.append(Step(
+            out.append(Step(
                 f'study_ft1k_{m}{sfx}', 'finetune', config,
                 few + seed + init_opts(prefix), init_from=name,
                 group='study_ft1k', label=f'1,000 images, {m}, seed {s}',
@@ -289,19 +291,20 @@ def grid_lite_study(seeds):
         for m, name, prefix in inits + [('supervised', supervised, None),
                                         ('scratch', None, None)]:
             config = DIGITS_SCRATCH if name is None else DIGITS_FT
-            steps.append(Step(
+            out.append(Step(
                 f'study_digits_{m}{sfx}', 'finetune', config,
                 seed + init_opts(prefix), init_from=name, data='own',
                 group='study_digits', label=f'digits, {m}, seed {s}',
                 meta=dict(method=m, seed=s)))
+        out += [Step(f'study_ft5e_{m}{sfx}', 'finetune', FT5,
+                     seed + init_opts(prefix), init_from=name,
+                     group='study_ft', label=f'10,000 images, {m}, seed {s}',
+                     meta=dict(method=m, seed=s))
+                for m, name, prefix in inits]
+        return out
+
     for s in seeds:
-        sfx, seed = seeded(s)
-        steps += [Step(f'study_ft5e_{m}{sfx}', 'finetune', FT5,
-                       seed + init_opts(prefix), init_from=name,
-                       group='study_ft',
-                       label=f'10,000 images, {m}, seed {s}',
-                       meta=dict(method=m, seed=s))
-                  for m, name, prefix in inits]
+        steps += finetunes(s)
     return steps
 
 
