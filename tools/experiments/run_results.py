@@ -262,8 +262,8 @@ def load_incomplete(step, work_dir):
         return None
     try:
         record = summarise(step, work_dir)
-    except (RuntimeError, OSError, ZeroDivisionError):
-        return None
+    except (RuntimeError, OSError, ZeroDivisionError, ValueError, KeyError):
+        return None  # nothing usable yet (a kNN step prints at its end)
     with open(cmd) as f:
         record['command'] = f.read().strip()
     record.update(status='incomplete', config=step.config, kind=step.kind,
