@@ -170,6 +170,11 @@ def test_lite_study_commands_pick_the_encoder_and_the_data(tmp_path):
     assert set(cmd[6:]) == {
         'knn_eval.train_dataloader.dataset.data_source.root=/d/train',
         'knn_eval.val_dataloader.dataset.data_source.root=/d/val'}
+    # the supervised classifier is read as it pools (its norm is fc_norm)
+    cmd = run_results.command(steps['study_knn_supervised'], str(work), '/d',
+                              False)
+    assert cmd[2] == f'{work}/study_supervised-5e/e.pth'
+    assert 'model.backbone.global_pool=avg' in cmd
     # finetunes load the same encoder; the 1,000-image rows keep 100 per
     # class; the digits rows keep their own data
     cmd = run_results.command(steps['study_ft1k_dino'], str(work), '/d',

@@ -270,7 +270,11 @@ def grid_lite_study(seeds):
 
     inits = [(m, n, p) for m, (n, _, p, _) in pre.items()]
     for m, name, prefix in inits + [('supervised', supervised, None)]:
-        steps.append(Step(f'study_knn_{m}', 'knn', KNN, init_from=name,
+        # the classifier pools by averaging (its final norm is fc_norm);
+        # the pretrained encoders are read at the class token
+        pool = ['model.backbone.global_pool=avg'] if m == 'supervised' \
+            else []
+        steps.append(Step(f'study_knn_{m}', 'knn', KNN, pool, init_from=name,
                           prefix=prefix, group='study_knn',
                           label=f'kNN, {m}', meta=dict(method=m)))
     few = ['train_dataloader.dataset.data_source.per_class=100',
