@@ -207,23 +207,27 @@ def test_stopped_rank_is_named_within_the_timeout(tmp_path):
     proc = subprocess.Popen(cmd, cwd=REPO, env=env(), text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True)
-    lines, stopped_at, failed_at = [], None, None
+    lines, stopped_at, failed_at, frozen_pid = [], None, None, None
     try:
         deadline = time.time() + 240
         for line in proc.stdout:
             lines.append(line)
             if 'rank 1 stops itself' in line and stopped_at is None:
                 stopped_at = time.time()
+                frozen_pid = int(line.rsplit('(pid ', 1)[1].split(')')[0])
             if 'DistributedTimeoutError: rank 0' in line:
                 failed_at = time.time()
                 break
             assert time.time() < deadline, ''.join(lines[-50:])
     finally:
-        # the frozen rank ignores torchrun's SIGTERM: end the whole group
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        # the frozen rank ignores torchrun's SIGTERM: end the whole group,
+        # and the frozen rank by its pid (it may sit in a group of its own)
+        for kill, pid in ((os.killpg, proc.pid), (os.kill, frozen_pid)):
+            try:
+                if pid is not None:
+                    kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         proc.wait()
     out = ''.join(lines)
     assert stopped_at is not None and failed_at is not None, out[-6000:]

@@ -23,6 +23,8 @@ import signal
 import subprocess
 import time
 
+import cv2
+import numpy as np
 import pytest
 import torch
 from reliab_helpers import (
@@ -254,8 +256,15 @@ DIGITS_CLS = osp.join(REPO, 'configs', 'classification', 'mae',
 @pytest.mark.parametrize('model', ['mae', 'classifier'])
 def test_fsdp_matches_ddp_on_two_processes(tmp_path, model):
     if model == 'mae':
-        ddp = _mae_config(tmp_path, 'ddp.py')
-        fsdp = _mae_config(tmp_path, 'fsdp.py', extra=FSDP)
+        # ReconstructionHook runs MAE's encoder and decoder outside the
+        # model's forward: under FSDP2 every rank runs it on the gathered
+        # model (rank 0 alone would wait forever for the other's
+        # all-gathers)
+        picture = ("custom_hooks = [dict(type='DumpFullStateHook'), "
+                   "dict(type='ReconstructionHook', interval=1, "
+                   'num_images=4)]\n')
+        ddp = _mae_config(tmp_path, 'ddp.py', extra=picture)
+        fsdp = _mae_config(tmp_path, 'fsdp.py', extra=picture + FSDP)
     else:  # layer-wise lr decay, mixup, label smoothing, clipping
         text = CLASSIFIER.format(base=DIGITS_CLS)
         ddp, fsdp = tmp_path / 'ddp.py', tmp_path / 'fsdp.py'
@@ -288,6 +297,14 @@ def test_fsdp_matches_ddp_on_two_processes(tmp_path, model):
     weight_gap = _assert_close_models(a, b, init, share=1e-3)
     print(f'{model}: FSDP vs DDP, largest loss gap {loss_gap:.2g} '
           f'(relative), largest weight gap {weight_gap:.2g} of the change')
+
+    if model == 'mae':
+        # the same model: the same picture up to one grey level of rounding
+        a, b = (cv2.imread(str(tmp_path / w / 'reconstructions' /
+                               'epoch_1.png')) for w in ('ddp', 'fsdp'))
+        assert a is not None and b is not None
+        assert a.shape == b.shape and a.shape[0] > 0
+        assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
 
     # per-rank parameters + optimizer state: FSDP holds half of DDP's
     for rank in (0, 1):

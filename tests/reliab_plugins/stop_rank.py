@@ -17,6 +17,8 @@ class StopRankHook(Hook):
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
         if runner.rank == self.rank and runner.iter == self.at_iter:
+            # the pid, so the test can end the frozen process even where
+            # the launcher put its workers outside its own process group
             print(f'rank {runner.rank} stops itself at iteration '
-                  f'{runner.iter}', flush=True)
+                  f'{runner.iter} (pid {os.getpid()})', flush=True)
             os.kill(os.getpid(), signal.SIGSTOP)
