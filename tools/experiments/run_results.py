@@ -1,12 +1,13 @@
 #!/usr/bin/env python
 """Run the experiments behind docs/results.md and collect their numbers.
 
-    python tools/experiments/run_results.py [--grid cifar10|digits-smoke]
-        [--only NAME ...] [--jobs N] [--work-dir work_dirs/results]
-        [--out docs/results/results.json] [--seeds 0 1] [--list]
+    python tools/experiments/run_results.py
+        [--grid cifar10|lite-study|digits-smoke] [--only NAME ...] [--jobs N]
+        [--work-dir work_dirs/results] [--out FILE] [--seeds 0 1] [--list]
 
 Every experiment is a chain of steps; every step is one ``tools/train.py``
-command (pretrain or finetune) with its config and ``--cfg-options``; the
+command (pretrain or finetune; a kNN step runs ``tools/knn_eval.py`` on a
+checkpoint) with its config and ``--cfg-options``; the
 steps themselves are data, in ``results_grid.py``; this file runs them. The
 exact command, its wall-clock and its numbers go into the results JSON, so
 each cell of the page names what produced it. A step whose work dir already
