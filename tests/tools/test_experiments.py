@@ -329,3 +329,56 @@ def test_flip_and_simmim_runs_stay_out_of_the_mae_plots(tmp_path):
     assert not plot_results.plot_finetune_top1(steps, tmp_path / 'b.png')
     steps['mae'] = pretrain('configs/experiments/mae_c.py', 0.9)
     assert plot_results.plot_pretrain_loss(steps, tmp_path / 'a.png')
+
+
+def test_vit_bert_students_read_both_teachers_after_they_finish(tmp_path):
+    steps = results_grid.grid_vit_bert([0])
+    by_name = {s.name: s for s in steps}
+    kd = by_name['vb_kd-gm_beta0.3']
+    # picking one student brings its teachers along
+    picked = {s.name for s in run_results.select(steps, ['vb_digits_kd'])}
+    assert picked == {'vb_digits_kd', 'vb_kd', 'vb_teacher_image',
+                      'vb_teacher_text'}
+    assert run_results.needs(kd) == ['vb_teacher_image', 'vb_teacher_text']
+    assert run_results.needs(by_name['vb_joint']) == []
+    for name in ('vb_teacher_image', 'vb_teacher_text'):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / 'last_checkpoint').write_text(f'{name}/last.pth')
+    cmd = run_results.command(kd, str(tmp_path), None, amp=False)
+    assert 'model.image_teacher.checkpoint=vb_teacher_image/last.pth' in cmd
+    assert 'model.text_teacher.checkpoint=vb_teacher_text/last.pth' in cmd
+    assert 'optim_wrapper.beta=0.3' in cmd
+    # the joint baseline distils from nobody
+    cmd = run_results.command(by_name['vb_joint'], str(tmp_path), None,
+                              amp=False)
+    assert not any('teacher' in c for c in cmd)
+
+
+@pytest.mark.slow
+def test_vit_bert_grid_options_pass_the_config_check():
+    import argparse
+
+    from mmengine.config import DictAction
+
+    from easymae.apis import load_config
+    from easymae.config_check import check_config_in_scope
+    parser = argparse.ArgumentParser()  # as tools/train.py reads them
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    seen = set()
+    for step in results_grid.grid_vit_bert([1]):
+        opts = list(step.opts) + [f'{key}.checkpoint=x.pth'
+                                  for key, _ in step.also_from]
+        if step.init_from:
+            opts.append(f'{step.init_key}.checkpoint=x.pth')
+        if (step.config, tuple(opts)) in seen:
+            continue
+        seen.add((step.config, tuple(opts)))
+        options = parser.parse_args(['--cfg-options', *opts]).cfg_options \
+            if opts else None
+        cfg = load_config(osp.join(ROOT, step.config), options)
+        check_config_in_scope(cfg)
+        if step.name.startswith('vb_kd-gm'):  # the mask schedule fits 800
+            ow = cfg.optim_wrapper
+            updates = round(ow.beta / ow.delta)
+            assert ow.start_iter + (updates - 1) * ow.interval < \
+                cfg.train_cfg.max_iters, step.name

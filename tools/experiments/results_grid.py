@@ -29,6 +29,21 @@ MOCOV3_PT = EXP + 'mocov3_vit-tiny-d6-p4_1xb128-2e_cifar10-dev.py'
 DINO_PT = EXP + 'dino_vit-tiny-d6-p4_1xb128-1e_cifar10-dev.py'
 KNN = EXP + 'knn_vit-tiny-d6-p4_cifar10-dev.py'
 
+# the ViT-BERT ablation (section 4)
+VB = 'configs/selfsup/vit_bert/'
+VB_TEACHER_IMAGE = VB + 'teacher_vit-tiny-d6-p4_1xb64-coslr-10e_digits.py'
+VB_TEACHER_TEXT = VB + 'teacher_bert-mini_1xb32-2kiter_wikitext2.py'
+VB_JOINT = VB + 'vit-bert_vit-tiny-d6-p4_1xb32i32t-2kiter_digits-wikitext2.py'
+VB_KD = VB + 'vit-bert-kd_vit-tiny-d6-p4_1xb32i32t-2kiter_digits-wikitext2.py'
+VB_KD_GM = VB + ('vit-bert-kd-gm_vit-tiny-d6-p4_1xb32i32t-2kiter_'
+                 'digits-wikitext2.py')
+VB_DIGITS = ('configs/classification/vit_bert/'
+             'vit-tiny-d6-p4_vit-bert-pre_1xb64-coslr-10e_digits.py')
+VB_SST2 = ('configs/classification/vit_bert/'
+           'bert-vit-tiny-d6_vit-bert-pre_1xb32-10e_sst2-1k.py')
+BERT_SST2 = 'configs/classification/bert/bert-mini_1xb32-10e_sst2-1k.py'
+VOCAB = 'work_dirs/vocab/wikitext2-wordpiece-8k.json'
+
 DIGITS_PT = 'configs/selfsup/mae/mae_vit-tiny-d6-p4_1xb64-30e_digits.py'
 DIGITS_FT = ('configs/classification/mae/'
              'vit-tiny-d6-p4_1xb64-coslr-10e_digits.py')
@@ -47,7 +62,7 @@ class Step:
     def __init__(self, name, kind, config, opts=(), init_from=None,
                  group='', label='', meta=None, init_epoch=None,
                  captions=False, init_key='model.backbone.init_cfg',
-                 data='cifar10', prefix=None):
+                 data='cifar10', prefix=None, also_from=()):
         # knn: tools/knn_eval.py on init_from's checkpoint (``prefix`` picks
         # the encoder in it), not a training run
         assert kind in ('pretrain', 'finetune', 'knn')
@@ -60,6 +75,9 @@ class Step:
         self.captions = captions
         # which part the init_from checkpoint initialises
         self.init_key = init_key
+        # more (key, step) pairs read the same way: e.g. a distilling
+        # student's two teachers, each another step's final checkpoint
+        self.also_from = [tuple(pair) for pair in also_from]
         self.name, self.kind, self.config = name, kind, config
         self.opts, self.init_from = list(opts), init_from
         self.init_epoch = init_epoch
@@ -312,5 +330,77 @@ def grid_lite_study(seeds):
     return steps
 
 
+def grid_vit_bert(seeds):
+    """Li et al.'s ablation at CPU size: the two teachers trained
+    separately (a supervised ViT on digits, BERT-Mini masked-LM on
+    WikiText-2 for the students' 800 text steps), then one shared encoder
+    trained jointly on both for 800 steps, without and with distillation
+    and gradient masking, a sweep of the masking's final sparsity beta and
+    one other distillation (alpha, tau). Every model is finetuned on the
+    digits and on 1,000 SST-2 phrases; the separate models the same way."""
+    # the 2,000-step recipes cut to 800 steps (warm-up and mask schedule
+    # cut in proportion), the budget of the label-free row
+    short = ['train_cfg.max_iters=800', 'warmup_iters=80',
+             'default_hooks.checkpoint.interval=800',
+             'train_cfg.val_interval=800']
+    gm = ['optim_wrapper.start_iter=200', 'optim_wrapper.interval=80']
+    teachers = [('model.image_teacher', 'vb_teacher_image'),
+                ('model.text_teacher', 'vb_teacher_text')]
+    students = [
+        ('joint', VB_JOINT, [], 'joint'),
+        ('kd', VB_KD, [], 'joint + KD (alpha 0.5, tau 1)'),
+        ('kd-gm', VB_KD_GM, gm, 'joint + KD + masking (beta 0.5)'),
+        ('kd-gm_beta0.3', VB_KD_GM, gm + ['optim_wrapper.beta=0.3'],
+         'joint + KD + masking (beta 0.3)'),
+        ('kd-gm_beta0.7', VB_KD_GM, gm + ['optim_wrapper.beta=0.7'],
+         'joint + KD + masking (beta 0.7)'),
+        ('kd-gm_alpha0.1-tau4', VB_KD_GM,
+         gm + ['model.alpha=0.1', 'model.tau=4.0'],
+         'joint + KD (alpha 0.1, tau 4) + masking (beta 0.5)')]
+    steps = [Step('vb_teacher_image', 'pretrain', VB_TEACHER_IMAGE,
+                  data='own', group='vb_pretrain',
+                  label='separate ViT: supervised on digits, 10 epochs'),
+             # the text side's 800 steps of the students, on its own
+             Step('vb_teacher_text', 'pretrain', VB_TEACHER_TEXT, short,
+                  data='own', group='vb_pretrain',
+                  label='separate BERT-Mini: masked LM, 800 steps')]
+    vocab = [f'{k}={VOCAB}' for k in (
+        'model.vocab_file', 'train_dataloader.dataset.pipeline.0.vocab_file',
+        'val_dataloader.dataset.pipeline.0.vocab_file',
+        'test_dataloader.dataset.pipeline.0.vocab_file')]
+    for s in seeds:
+        sfx, seed = seeded(s)
+        for key, config, opts, label in students:
+            name = f'vb_{key}{sfx}'
+            kd = config != VB_JOINT
+            steps.append(Step(name, 'pretrain', config, short + opts + seed,
+                              data='own', group='vb_pretrain',
+                              label=f'{label}, seed {s}',
+                              also_from=teachers if kd else (),
+                              meta=dict(student=key, seed=s)))
+            steps += [
+                Step(f'vb_digits_{key}{sfx}', 'finetune', VB_DIGITS, seed,
+                     init_from=name, data='own', group='vb_digits',
+                     label=f'digits, {label}, seed {s}',
+                     meta=dict(student=key, seed=s)),
+                Step(f'vb_sst2_{key}{sfx}', 'finetune', VB_SST2,
+                     vocab + seed, init_from=name, data='own',
+                     group='vb_sst2', label=f'SST-2 1k, {label}, seed {s}',
+                     meta=dict(student=key, seed=s))]
+            if key == 'joint':  # the separate models, evaluated the same way
+                steps += [
+                    Step(f'vb_digits_separate{sfx}', 'finetune', DIGITS_FT,
+                         seed, init_from='vb_teacher_image', data='own',
+                         group='vb_digits',
+                         label=f'digits, separate ViT, seed {s}',
+                         meta=dict(student='separate', seed=s)),
+                    Step(f'vb_sst2_separate{sfx}', 'finetune', BERT_SST2,
+                         seed, init_from='vb_teacher_text', data='own',
+                         group='vb_sst2',
+                         label=f'SST-2 1k, separate BERT-Mini, seed {s}',
+                         meta=dict(student='separate', seed=s))]
+    return steps
+
+
 GRIDS = {'cifar10': grid_cifar10, 'digits-smoke': grid_digits_smoke,
-         'lite-study': grid_lite_study}
+         'lite-study': grid_lite_study, 'vit-bert': grid_vit_bert}

@@ -2,7 +2,8 @@
 """Run the experiments behind docs/results.md and collect their numbers.
 
     python tools/experiments/run_results.py
-        [--grid cifar10|lite-study|digits-smoke] [--only NAME ...] [--jobs N]
+        [--grid cifar10|lite-study|vit-bert|digits-smoke] [--only NAME ...]
+        [--jobs N]
         [--work-dir work_dirs/results] [--out FILE] [--seeds 0 1] [--list]
 
 Every experiment is a chain of steps; every step is one ``tools/train.py``
@@ -57,6 +58,25 @@ def data_opts(step, data_root):
     return opts
 
 
+def ensure_vocab():
+    """The ViT-BERT grid's WordPiece vocabulary (every text config reads
+    it), built from the shared WikiText-2 once, as its configs say."""
+    from results_grid import VOCAB
+    if osp.isfile(osp.join(REPO, VOCAB)):
+        return
+    text = os.environ.get('EASYMAE_SHARED_DATA',
+                          osp.join(osp.dirname(REPO), 'shared', 'data'))
+    corpora = [osp.join(text, 'text', 'wikitext2', f'{split}.txt')
+               for split in ('valid', 'test')]
+    missing = [c for c in corpora if not osp.isfile(c)]
+    if missing:
+        raise SystemExit(f'the vit-bert grid needs WikiText-2: {missing[0]} '
+                         'is missing (set EASYMAE_SHARED_DATA)')
+    subprocess.run([sys.executable, 'tools/build_vocab.py', *corpora,
+                    '--vocab-size', '8000', '--unk-marker', '<unk>',
+                    '--out', VOCAB], cwd=REPO, check=True)
+
+
 # ------------------------------------------------------------- the runs --
 
 def final_checkpoint(work_dir):
@@ -94,6 +114,9 @@ def command(step, work_root, data_root, amp):
     elif step.init_from:
         ckpt = final_checkpoint(osp.join(work_root, step.init_from))
         opts.append(f'{step.init_key}.checkpoint={ckpt}')
+    for key, name in step.also_from:
+        ckpt = final_checkpoint(osp.join(work_root, name))
+        opts.insert(0, f'{key}.checkpoint={ckpt}')
     work_dir = osp.join(work_root, step.name)
     if step.kind == 'knn':  # frozen features: the checkpoint as it is
         ckpt = opts.pop().split('=', 1)[1]
@@ -233,9 +256,19 @@ def select(steps, patterns):
     if not keep:
         raise SystemExit(f'--only {patterns} matches no step; --list shows '
                          'them')
-    keep |= {by_name[n].init_from for n in list(keep)
-             if by_name[n].init_from and not by_name[n].init_epoch}
-    return [s for s in steps if s.name in keep]
+    while True:  # the steps they need, and what those need
+        more = {n for k in keep for n in needs(by_name[k])} - keep
+        if not more:
+            return [s for s in steps if s.name in keep]
+        keep |= more
+
+
+def needs(step, snapshots=False):
+    """The steps whose final checkpoints this step reads (with
+    ``snapshots``, also the one whose epoch-N snapshot it reads)."""
+    first = [step.init_from] if step.init_from and (
+        snapshots or not step.init_epoch) else []
+    return first + [name for _, name in step.also_from]
 
 
 def write_results(path, steps, work_root, grid):
@@ -278,8 +311,8 @@ def run_grid(steps, work_root, data_root, jobs, amp, out, grid, all_steps,
                 print(f'[FAILED] {s.name}: {s.init_from} kept no '
                       f'epoch_{s.init_epoch}.pth', flush=True)
                 continue
-            elif s.init_from and s.init_from not in results:
-                if s.init_from in failed:
+            elif any(n not in results for n in needs(s, snapshots=True)):
+                if any(n in failed for n in needs(s, snapshots=True)):
                     pending.remove(s)
                     failed.append(s.name)
                 continue
@@ -332,8 +365,8 @@ def main(argv=None):
                         default=osp.expanduser('~/.cache/easymae'))
     parser.add_argument('--out', default=None,
                         help='results JSON (default: docs/results/'
-                        'results.json, lite_study.json for --grid '
-                        'lite-study)')
+                        'results.json; lite_study.json, vit_bert.json for '
+                        'those grids)')
     parser.add_argument('--collect', action='store_true',
                         help='only gather the finished steps into --out')
     parser.add_argument('--list', action='store_true',
@@ -355,9 +388,11 @@ def main(argv=None):
             args.amp = False
     data_root = (ensure_cifar10_dev(args.data_cache)
                  if args.grid in ('cifar10', 'lite-study') else None)
-    args.out = args.out or ('docs/results/lite_study.json'
-                            if args.grid == 'lite-study'
-                            else 'docs/results/results.json')
+    args.out = args.out or {'lite-study': 'docs/results/lite_study.json',
+                            'vit-bert': 'docs/results/vit_bert.json'}.get(
+                                args.grid, 'docs/results/results.json')
+    if args.grid == 'vit-bert':
+        ensure_vocab()
     # paths relative to the repo (the commands run there) read better
     work_root = osp.join(REPO, args.work_dir)
     if not osp.relpath(work_root, REPO).startswith('..'):
