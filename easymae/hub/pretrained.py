@@ -64,13 +64,35 @@ def _adapt_pos_embed(state: Dict[str, torch.Tensor], module: nn.Module,
 def load_pretrained_backbone(module: nn.Module, checkpoint: str,
                              prefix: Optional[str] = None,
                              layout: str = 'auto', map_location='cpu',
-                             logger='current') -> Conversion:
+                             logger='current',
+                             keep_first_blocks: bool = False) -> Conversion:
     """Convert ``checkpoint`` (path, URL or zoo name) and load it into the
     ViT ``module`` strictly against the expected set. Returns the
     conversion (its ``report()`` is also logged)."""
     path = resolve_checkpoint(checkpoint)
     return load_backbone_state(module, load_file(path, map_location), path,
-                               prefix, layout, logger)
+                               prefix, layout, logger, keep_first_blocks)
+
+
+def _block_index(key: str) -> Optional[int]:
+    parts = key.split('.')
+    if parts[0] == 'blocks' and len(parts) > 1 and parts[1].isdigit():
+        return int(parts[1])
+    return None
+
+
+def _drop_deeper_blocks(state: Dict[str, torch.Tensor], module: nn.Module,
+                        conv: Conversion) -> None:
+    """A shallower model keeps the checkpoint's first blocks (MAE-Lite's
+    "keep the first k layers"); the deeper ones are dropped, by name."""
+    ours = [_block_index(k) for k in module.state_dict()]
+    depth = 1 + max((i for i in ours if i is not None), default=-1)
+    for key in list(state):
+        index = _block_index(key)
+        if index is not None and index >= depth:
+            del state[key]
+            conv.dropped[key] = (f"beyond the model's {depth} blocks "
+                                 '(keep_first_blocks)')
 
 
 def _diagnose(state, expected) -> List[str]:
@@ -91,12 +113,17 @@ def _diagnose(state, expected) -> List[str]:
 
 def load_backbone_state(module: nn.Module, checkpoint, source: str,
                         prefix: Optional[str] = None, layout: str = 'auto',
-                        logger='current') -> Conversion:
+                        logger='current',
+                        keep_first_blocks: bool = False) -> Conversion:
     """The loaded ``checkpoint`` object converted to timm names and loaded
     into the ViT ``module`` by the fileio strict loader, with the encoder's
-    expected-missing rule (``MAY_BE_MISSING`` / ``MAY_BE_DROPPED``)."""
+    expected-missing rule (``MAY_BE_MISSING`` / ``MAY_BE_DROPPED``).
+    keep_first_blocks: a checkpoint deeper than the model gives its first
+    blocks (a shallower one is still an error)."""
     conv = to_timm(checkpoint, layout=layout, prefix=prefix, source=source)
     state = dict(conv.state_dict)
+    if keep_first_blocks:
+        _drop_deeper_blocks(state, module, conv)
     notes: List[str] = []
     _adapt_pos_embed(state, module, notes)
     report = load_state_dict_strict(
@@ -180,19 +207,24 @@ def resolve_for_runner(name: str) -> str:
 @WEIGHT_INITIALIZERS.register_module(name='Pretrained', force=True)
 class PretrainedInit:
     """``init_cfg=dict(type='Pretrained', checkpoint=..., prefix=None,
-    layout='auto')``: easymae's converter and strict loader in place of
-    mmengine's tolerant one.
+    layout='auto', keep_first_blocks=False)``: easymae's converter and
+    strict loader in place of mmengine's tolerant one.
 
     The module initialised is the ViT backbone itself, or a model whose
     ``backbone`` attribute is one (e.g. a classifier).
+    keep_first_blocks: a backbone of depth k takes the first k blocks of a
+    deeper checkpoint (the rest dropped and named in the log) instead of
+    refusing it.
     """
 
     def __init__(self, checkpoint: str, prefix: Optional[str] = None,
-                 layout: str = 'auto', map_location: str = 'cpu'):
+                 layout: str = 'auto', map_location: str = 'cpu',
+                 keep_first_blocks: bool = False):
         if not checkpoint:
             raise ValueError("Pretrained init: 'checkpoint' is empty")
         self.checkpoint, self.prefix = checkpoint, prefix
         self.layout, self.map_location = layout, map_location
+        self.keep_first_blocks = bool(keep_first_blocks)
 
     def __call__(self, module: nn.Module) -> None:
         for text in (module, getattr(module, 'backbone', None)):
@@ -207,7 +239,8 @@ class PretrainedInit:
                 isinstance(getattr(module, 'backbone', None), nn.Module):
             target = module.backbone
         load_pretrained_backbone(target, self.checkpoint, self.prefix,
-                                 self.layout, self.map_location)
+                                 self.layout, self.map_location,
+                                 keep_first_blocks=self.keep_first_blocks)
 
     def __repr__(self):
         return f'Pretrained(checkpoint={self.checkpoint!r})'

@@ -158,7 +158,7 @@ def test_lite_study_commands_pick_the_encoder_and_the_data(tmp_path):
     for s in steps.values():
         assert osp.isfile(osp.join(ROOT, s.config)), s.config
     work = tmp_path / 'work'
-    for pre in ('study_dino-1e', 'study_supervised-5e'):
+    for pre in ('study_dino-1e', 'study_supervised-5e', 'study_mocov3-2e'):
         (work / pre).mkdir(parents=True)
         (work / pre / 'last_checkpoint').write_text(f'{work}/{pre}/e.pth')
     # kNN runs the tool on the checkpoint as it is: DINO's teacher, the
@@ -187,6 +187,11 @@ def test_lite_study_commands_pick_the_encoder_and_the_data(tmp_path):
     assert not any('/d/' in c for c in cmd)
     assert f'model.backbone.init_cfg.checkpoint={work}/study_supervised-5e/' \
         'e.pth' in cmd
+    # keep-the-first-k: a shallower encoder from the deeper checkpoint
+    cmd = run_results.command(steps['study_ft5e_mocov3_first2'], str(work),
+                              '/d', False)
+    assert {'model.backbone.depth=2',
+            'model.backbone.init_cfg.keep_first_blocks=True'} <= set(cmd)
     # the tool's last stdout line is the record
     (work / 'k').mkdir()
     (work / 'k' / 'stdout.log').write_text(

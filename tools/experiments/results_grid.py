@@ -267,7 +267,8 @@ def grid_lite_study(seeds):
     finetune recipe from random init, which is also the finetune table's
     random-init row), each evaluated by kNN on frozen features, by
     finetuning on all 10,000 dev images, on 1,000 of them (100 per class)
-    and on the digits (another domain). Evaluations of the most telling
+    and on the digits (another domain), and (MAE, MoCo v3) by finetuning
+    only their first k blocks. Evaluations of the most telling
     kind first, so a stopped run leaves whole comparisons."""
     pre = {'mae': ('study_mae-14e', MAE14_PT, None,
                    'MAE, 14 epochs'),
@@ -323,6 +324,16 @@ def grid_lite_study(seeds):
                      group='study_ft', label=f'10,000 images, {m}, seed {s}',
                      meta=dict(method=m, seed=s))
                 for m, name, prefix in inits]
+        # MAE-Lite's "keep the first k blocks": a k-block encoder from the
+        # pretrained one's first k blocks, finetuned on all images
+        out += [Step(f'study_ft5e_{m}_first{k}{sfx}', 'finetune', FT5,
+                     seed + init_opts(prefix) + [
+                         f'model.backbone.depth={k}',
+                         'model.backbone.init_cfg.keep_first_blocks=True'],
+                     init_from=name, group='study_first_k',
+                     label=f'first {k} blocks, {m}, seed {s}',
+                     meta=dict(method=m, seed=s, blocks=k))
+                for m, name, prefix in inits[:2] for k in (1, 2, 4)]
         return out
 
     for s in seeds:
