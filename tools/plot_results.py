@@ -3,7 +3,7 @@
 tools/experiments/run_results.py writes.
 
     python tools/plot_results.py [docs/results/results.json] [--out-dir DIR]
-        [--text-results docs/results/bert_sst2.json]
+        [--text-results docs/results/bert_sst2.json] [--plots FILE ...]
 
 Writes (each only when its runs exist):
   pretrain_loss.png   pretraining loss per iteration, every pretrain run
@@ -13,6 +13,8 @@ Writes (each only when its runs exist):
                       text record (default: bert_sst2.json beside the
                       results JSON) has a sweep, one for text (BERT -> SST-2)
   partial_finetune.png  final top-1 against the number of blocks finetuned
+  first_blocks.png    final top-1 against the number of pretrained blocks
+                      kept, one line per method (the lite-study grid)
 and prints a markdown table of every run (name, what, number, wall-clock).
 """
 import argparse
@@ -175,6 +177,20 @@ def plot_partial(steps, path):
                        'Partial finetuning of the MAE encoder')
 
 
+def plot_first_blocks(steps, path):
+    """MAE-Lite's "keep the first k blocks": final top-1 against k, one
+    line per pretraining method (the runs the grid marks ``meta.blocks``)."""
+    methods = sorted({(s.get('meta') or {}).get('method') for s in
+                      steps.values() if (s.get('meta') or {}).get('blocks')})
+    lines = [(method, meta_points(
+        {n: s for n, s in steps.items()
+         if (s.get('meta') or {}).get('method') == method}, 'blocks'))
+        for method in methods]
+    return plot_points(None, path, 'blocks kept (the first k)',
+                       'Finetuning the first k pretrained blocks',
+                       lines=lines)
+
+
 def table(steps):
     lines = ['| run | what | result | wall-clock |', '|---|---|---|---|']
     for name, s in steps.items():
@@ -189,11 +205,21 @@ def table(steps):
     return '\n'.join(lines)
 
 
+PLOTS = {'pretrain_loss.png': plot_pretrain_loss,
+         'finetune_top1.png': plot_finetune_top1,
+         'mask_ratio.png': plot_mask_ratio,
+         'partial_finetune.png': plot_partial,
+         'first_blocks.png': plot_first_blocks}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('results', nargs='?',
                         default=osp.join(REPO, 'docs/results/results.json'))
     parser.add_argument('--out-dir', help='default: beside the results JSON')
+    parser.add_argument('--plots', nargs='+', choices=sorted(PLOTS),
+                        help='only these files (default: every one whose '
+                        'runs exist)')
     parser.add_argument('--text-results',
                         help='the BERT record whose finetunes carry '
                         'meta.mask_ratio (default: bert_sst2.json beside '
@@ -217,13 +243,11 @@ def main(argv=None):
         raise SystemExit(f'no text results file: {text_path}')
     out = args.out_dir or osp.dirname(osp.abspath(args.results))
     os.makedirs(out, exist_ok=True)
-    for fname, fn in [('pretrain_loss.png', plot_pretrain_loss),
-                      ('finetune_top1.png', plot_finetune_top1),
-                      ('mask_ratio.png',
-                       lambda s, p: plot_mask_ratio(s, p, text_steps)),
-                      ('partial_finetune.png', plot_partial)]:
-        path = osp.join(out, fname)
-        print(('wrote ' if fn(steps, path) else 'no runs for ') + path)
+    for fname in args.plots or PLOTS:
+        fn, path = PLOTS[fname], osp.join(out, fname)
+        extra = (text_steps,) if fn is plot_mask_ratio else ()
+        print(('wrote ' if fn(steps, path, *extra) else 'no runs for ') +
+              path)
     print(table(steps))
 
 

@@ -108,6 +108,25 @@ def test_mask_ratio_plot_from_recorded_runs(tmp_path):
     assert not (tmp_path / 'pretrain_loss.png').exists()
     # per-epoch curves are drawn for the MAE-vs-scratch groups only
     assert not (tmp_path / 'finetune_top1.png').exists()
+    assert not (tmp_path / 'first_blocks.png').exists()
+
+
+def test_first_blocks_plot_draws_one_line_per_method(tmp_path):
+    def ft(method, blocks, top1):
+        return {'kind': 'finetune', 'command': 'x', 'config': 'c.py',
+                'top1': top1, 'meta': {'method': method, 'blocks': blocks}}
+    steps = {'m1': ft('mae', 1, 30.0), 'm6': ft('mae', 6, 40.0),
+             'c1': ft('mocov3', 1, 28.0), 'c6': ft('mocov3', 6, 33.0),
+             'd6': ft('dino', 6, 31.0)}  # one point: no line
+    path = tmp_path / 'study.json'
+    path.write_text(json.dumps({'grid': 'lite-study', 'steps': steps}))
+    sys.path.insert(0, osp.join(ROOT, 'tools'))
+    import plot_results
+    plot_results.main([str(path), '--plots', 'first_blocks.png',
+                       '--out-dir', str(tmp_path / 'out')])
+    assert (tmp_path / 'out' / 'first_blocks.png').read_bytes()[:8] == \
+        PNG_MAGIC
+    assert sorted(os.listdir(tmp_path / 'out')) == ['first_blocks.png']
 
 
 def test_plot_refuses_a_file_that_is_not_a_results_record(tmp_path):

@@ -322,7 +322,7 @@ def grid_lite_study(seeds):
         out += [Step(f'study_ft5e_{m}{sfx}', 'finetune', FT5,
                      seed + init_opts(prefix), init_from=name,
                      group='study_ft', label=f'10,000 images, {m}, seed {s}',
-                     meta=dict(method=m, seed=s))
+                     meta=dict(method=m, seed=s, blocks=6))
                 for m, name, prefix in inits]
         # MAE-Lite's "keep the first k blocks": a k-block encoder from the
         # pretrained one's first k blocks, finetuned on all images
