@@ -14,6 +14,9 @@ exact command, its wall-clock and its numbers go into the results JSON, so
 each cell of the page names what produced it. A step whose work dir already
 holds a finished run (``step.json`` written after a clean exit) is not run
 again: the script can be stopped and restarted, and steps can be added.
+Stopping it (Ctrl-C, SIGTERM) stops its trainings; a rerun resumes them.
+Invocations side by side share the work: a step another live invocation
+holds (``step_claims.py``) is waited for, not run twice.
 
 Data: the CIFAR-10 dev archive of the shared data folder
 (``$EASYMAE_SHARED_DATA``, by default beside the checkout) is unpacked
@@ -29,18 +32,23 @@ import os.path as osp
 import platform
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
 
+import step_claims
 from cifar10_dev import (  # noqa: F401  (DEV_TAR, count_images: tests)
     DEV_TAR,
     count_images,
     ensure_cifar10_dev,
 )
 from results_grid import GRIDS
+from wikitext_vocab import ensure_vocab
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
 def data_opts(step, data_root):
     if data_root is None or step.data == 'own':
         return []
@@ -56,25 +64,6 @@ def data_opts(step, data_root):
         opts += [f'val_dataloader.dataset.data_source.root={data_root}/val',
                  f'test_dataloader.dataset.data_source.root={data_root}/val']
     return opts
-
-
-def ensure_vocab():
-    """The ViT-BERT grid's WordPiece vocabulary (every text config reads
-    it), built from the shared WikiText-2 once, as its configs say."""
-    from results_grid import VOCAB
-    if osp.isfile(osp.join(REPO, VOCAB)):
-        return
-    text = os.environ.get('EASYMAE_SHARED_DATA',
-                          osp.join(osp.dirname(REPO), 'shared', 'data'))
-    corpora = [osp.join(text, 'text', 'wikitext2', f'{split}.txt')
-               for split in ('valid', 'test')]
-    missing = [c for c in corpora if not osp.isfile(c)]
-    if missing:
-        raise SystemExit(f'the vit-bert grid needs WikiText-2: {missing[0]} '
-                         'is missing (set EASYMAE_SHARED_DATA)')
-    subprocess.run([sys.executable, 'tools/build_vocab.py', *corpora,
-                    '--vocab-size', '8000', '--unk-marker', '<unk>',
-                    '--out', VOCAB], cwd=REPO, check=True)
 
 
 # ------------------------------------------------------------- the runs --
@@ -290,16 +279,54 @@ def write_results(path, steps, work_root, grid):
     os.replace(tmp, path)
 
 
+def stop_on_signals():
+    """SIGTERM / SIGINT end the invocation through ``run_grid``'s cleanup
+    (its trainings stopped, claims released) instead of leaving trainings
+    behind that nobody records."""
+    def stop(signum, frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
+
+
 def run_grid(steps, work_root, data_root, jobs, amp, out, grid, all_steps,
              threads=None):
     threads = threads or max(1, (os.cpu_count() or 1) // jobs)
-    results, pending, running, failed = {}, list(steps), [], []
+    running = []
+    try:
+        return _run_grid(steps, work_root, data_root, jobs, amp, out, grid,
+                         all_steps, threads, running)
+    finally:
+        for s, cmd, wd, proc, log, started in running:  # stopped early
+            proc.terminate()
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            log.close()
+            step_claims.release(wd)
+            print(f'[stopped] {s.name}: a rerun resumes it', flush=True)
+        if running:
+            write_results(out, all_steps, work_root, grid)
+
+
+def _run_grid(steps, work_root, data_root, jobs, amp, out, grid, all_steps,
+              threads, running):
+    results, pending, failed, elsewhere = {}, list(steps), [], set()
     for s in steps:
         done = load_done(osp.join(work_root, s.name))
         if done is not None:
             results[s.name] = done
     pending = [s for s in steps if s.name not in results]
     while pending or running:
+        for s in list(pending):  # finished by another invocation
+            done = load_done(osp.join(work_root, s.name))
+            if done is not None and s.name in elsewhere:
+                results[s.name] = done
+                pending.remove(s)
+                print(f'[done]  {s.name} (by another invocation)',
+                      flush=True)
         for s in list(pending):
             if len(running) >= jobs:
                 break
@@ -316,10 +343,21 @@ def run_grid(steps, work_root, data_root, jobs, amp, out, grid, all_steps,
                     pending.remove(s)
                     failed.append(s.name)
                 continue
-            cmd = command(s, work_root, data_root, amp)
             wd = osp.join(work_root, s.name)
+            if not step_claims.claim(wd):
+                if s.name not in elsewhere:
+                    elsewhere.add(s.name)
+                    print(f'[wait]  {s.name}: pid '
+                          f'{step_claims.holder(wd)} runs it', flush=True)
+                continue
+            if load_done(wd) is not None:  # finished just before our claim
+                step_claims.release(wd)
+                elsewhere.add(s.name)
+                continue
+            cmd = command(s, work_root, data_root, amp)
             print(f'[start] {s.name}: python {shlex.join(cmd)}', flush=True)
             running.append((s, cmd, wd) + launch(s, cmd, wd, threads))
+            step_claims.add_child(wd, running[-1][3].pid)
             pending.remove(s)
         time.sleep(1)
         for item in list(running):
@@ -329,6 +367,7 @@ def run_grid(steps, work_root, data_root, jobs, amp, out, grid, all_steps,
             running.remove(item)
             log.close()
             rec = finish(s, cmd, wd, started, threads, proc.returncode)
+            step_claims.release(wd)
             if proc.returncode == 0:
                 results[s.name] = rec
                 metric = (f"top-1 {rec['top1']:.2f}" if 'top1' in rec
@@ -402,6 +441,7 @@ def main(argv=None):
         write_results(out, all_steps, work_root, args.grid)
         print(f'results: {out}')
         return 0
+    stop_on_signals()
     _, failed = run_grid(steps, work_root, data_root, args.jobs, args.amp,
                          out, args.grid, all_steps, args.threads)
     print(f'results: {out}')
