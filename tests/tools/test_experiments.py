@@ -372,6 +372,11 @@ def test_vit_bert_students_read_both_teachers_after_they_finish(tmp_path):
     assert 'model.image_teacher.checkpoint=vb_teacher_image/last.pth' in cmd
     assert 'model.text_teacher.checkpoint=vb_teacher_text/last.pth' in cmd
     assert 'optim_wrapper.beta=0.3' in cmd
+    # every text finetune reads the one vocabulary the teachers and
+    # students were trained with (not its config's default path)
+    for s in steps:
+        if 'sst2' in s.config:
+            assert f'model.vocab_file={results_grid.VOCAB}' in s.opts, s.name
     # the joint baseline distils from nobody
     cmd = run_results.command(by_name['vb_joint'], str(tmp_path), None,
                               amp=False)

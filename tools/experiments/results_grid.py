@@ -406,7 +406,8 @@ def grid_vit_bert(seeds):
                          label=f'digits, separate ViT, seed {s}',
                          meta=dict(student='separate', seed=s)),
                     Step(f'vb_sst2_separate{sfx}', 'finetune', BERT_SST2,
-                         seed, init_from='vb_teacher_text', data='own',
+                         vocab + seed, init_from='vb_teacher_text',
+                         data='own',
                          group='vb_sst2',
                          label=f'SST-2 1k, separate BERT-Mini, seed {s}',
                          meta=dict(student='separate', seed=s))]
