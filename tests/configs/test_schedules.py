@@ -75,7 +75,7 @@ LENGTHS = {
     'mae_vit-tiny-d6-p4_1xb64-30e_digits-shards': (3, 30),
     # ViT-BERT: teachers, joint students, their finetunes
     'teacher_bert-mini_1xb32-2kiter_wikitext2': (200, 2000),
-    'teacher_vit-tiny-d6-p4_1xb64-coslr-10e_digits': (1, 10),
+    'teacher_vit-tiny-d6-p4_1xb32-2kiter_digits': (200, 2000),
     'vit-bert_vit-tiny-d6-p4_1xb32i32t-2kiter_digits-wikitext2': (200,
                                                                   2000),
     'vit-bert-kd_vit-tiny-d6-p4_1xb32i32t-2kiter_digits-wikitext2': (200,

@@ -31,7 +31,7 @@ KNN = EXP + 'knn_vit-tiny-d6-p4_cifar10-dev.py'
 
 # the ViT-BERT ablation (section 4)
 VB = 'configs/selfsup/vit_bert/'
-VB_TEACHER_IMAGE = VB + 'teacher_vit-tiny-d6-p4_1xb64-coslr-10e_digits.py'
+VB_TEACHER_IMAGE = VB + 'teacher_vit-tiny-d6-p4_1xb32-2kiter_digits.py'
 VB_TEACHER_TEXT = VB + 'teacher_bert-mini_1xb32-2kiter_wikitext2.py'
 VB_JOINT = VB + 'vit-bert_vit-tiny-d6-p4_1xb32i32t-2kiter_digits-wikitext2.py'
 VB_KD = VB + 'vit-bert-kd_vit-tiny-d6-p4_1xb32i32t-2kiter_digits-wikitext2.py'
@@ -343,8 +343,8 @@ def grid_lite_study(seeds):
 
 def grid_vit_bert(seeds):
     """Li et al.'s ablation at CPU size: the two teachers trained
-    separately (a supervised ViT on digits, BERT-Mini masked-LM on
-    WikiText-2 for the students' 800 text steps), then one shared encoder
+    separately for the students' 800 steps (a supervised ViT on digits,
+    BERT-Mini masked-LM on WikiText-2), then one shared encoder
     trained jointly on both for 800 steps, without and with distillation
     and gradient masking, a sweep of the masking's final sparsity beta and
     one other distillation (alpha, tau). Every model is finetuned on the
@@ -368,10 +368,10 @@ def grid_vit_bert(seeds):
         ('kd-gm_alpha0.1-tau4', VB_KD_GM,
          gm + ['model.alpha=0.1', 'model.tau=4.0'],
          'joint + KD (alpha 0.1, tau 4) + masking (beta 0.5)')]
-    steps = [Step('vb_teacher_image', 'pretrain', VB_TEACHER_IMAGE,
+    # each teacher: the students' 800 steps of one modality, on its own
+    steps = [Step('vb_teacher_image', 'pretrain', VB_TEACHER_IMAGE, short,
                   data='own', group='vb_pretrain',
-                  label='separate ViT: supervised on digits, 10 epochs'),
-             # the text side's 800 steps of the students, on its own
+                  label='separate ViT: supervised on digits, 800 steps'),
              Step('vb_teacher_text', 'pretrain', VB_TEACHER_TEXT, short,
                   data='own', group='vb_pretrain',
                   label='separate BERT-Mini: masked LM, 800 steps')]

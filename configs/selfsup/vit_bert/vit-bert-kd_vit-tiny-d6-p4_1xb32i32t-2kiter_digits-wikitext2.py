@@ -2,7 +2,7 @@
 # (Li et al. 2021): per task alpha * CE + (1 - alpha) * tau^2 * KL, the
 # image teacher a supervised ViT on digits, the text teacher BERT-Mini
 # on WikiText-2 (same vocabulary). Train the teachers first, with
-# teacher_vit-tiny-d6-p4_1xb64-coslr-10e_digits.py and
+# teacher_vit-tiny-d6-p4_1xb32-2kiter_digits.py and
 # teacher_bert-mini_1xb32-2kiter_wikitext2.py beside this file.
 # Teachers are read by the strict loader, frozen, in eval mode, and are no
 # part of the student's parameters or checkpoints.
@@ -11,8 +11,8 @@ model = dict(
     alpha=0.5,
     tau=1.0,
     image_teacher=dict(
-        checkpoint='work_dirs/teacher_vit-tiny-d6-p4_1xb64-coslr-10e_digits/'
-        'epoch_10.pth',
+        checkpoint='work_dirs/teacher_vit-tiny-d6-p4_1xb32-2kiter_digits/'
+        'iter_2000.pth',
         # as configs/_base_/models/vit-tiny-p4_cls.py with depth 6
         model=dict(
             type='ImageClassifier',
