@@ -94,6 +94,24 @@ def top_level_problems(cfg) -> list:
     return problems
 
 
+def loop_problems(cfg) -> list:
+    """Validation and testing each need their loader, loop and evaluator
+    together; mmengine refuses a partial set only when the runner is
+    built, after the work dir exists."""
+    problems = []
+    for stage in ('val', 'test'):
+        keys = [f'{stage}_dataloader', f'{stage}_cfg', f'{stage}_evaluator']
+        given = [k for k in keys if cfg.get(k) is not None]
+        if given and len(given) < len(keys):
+            missing = [k for k in keys if k not in given]
+            problems.append(
+                f"{', '.join(missing)}: not set, while {', '.join(given)} "
+                f'{"is" if len(given) == 1 else "are"}; {stage} needs all '
+                f"three (e.g. {stage}_cfg=dict(type='"
+                f"{stage.capitalize()}Loop')) or none")
+    return problems
+
+
 def length_and_lr_problems(cfg) -> list:
     """A run that trains nothing, or a negative learning rate."""
     problems = []
@@ -209,6 +227,7 @@ def check_config(cfg) -> None:
     errors += compile_problems(cfg.get('compile'))
     errors += top_level_problems(cfg)
     errors += length_and_lr_problems(cfg)
+    errors += loop_problems(cfg)
     errors += num_classes_problems(cfg)
     if not errors and isinstance(cfg.get('model'), dict):
         problem = _build_model_problem(cfg.model)

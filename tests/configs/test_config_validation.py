@@ -272,3 +272,19 @@ def test_zero_epochs_is_refused_before_anything_is_created(tmp_path):
     assert 'train_cfg.max_epochs=0: must be >= 1' in proc.stderr
     assert 'optim_wrapper.optimizer.lr=-1: a learning rate' in proc.stderr
     assert not work_dir.exists()
+
+
+def test_a_partial_test_or_val_set_is_named():
+    # a loader and evaluator without their loop: mmengine would refuse
+    # only when the runner is built, after the work dir exists
+    cfg = load_config(osp.join(
+        REPO, 'configs/classification/mae/vit-tiny-d6-p4_1xb64-coslr-10e_'
+        'digits.py'))
+    cfg.test_cfg = None
+    with pytest.raises(ConfigError) as info:
+        check_config_in_scope(cfg)
+    assert ("test_cfg: not set, while test_dataloader, test_evaluator are; "
+            "test needs all three (e.g. test_cfg=dict(type='TestLoop')) or "
+            "none") in str(info.value)
+    cfg.test_dataloader = cfg.test_evaluator = None  # none: no testing
+    check_config_in_scope(cfg)

@@ -24,3 +24,4 @@ default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(by_epoch=False, interval=500, max_keep_ckpts=2))
 log_processor = dict(window_size=20, by_epoch=False)
+test_cfg = dict(type='TestLoop')
