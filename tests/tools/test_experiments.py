@@ -284,6 +284,32 @@ def test_a_stopped_run_is_recorded_as_incomplete(tmp_path):
     assert rec["loss_curve"] == [[i, 1.0 / i] for i in (10, 20, 30)]
     assert 'returncode' not in rec and 'top1' not in rec
 
+def test_collecting_keeps_records_whose_work_dirs_are_gone(tmp_path):
+    # seed 0 ran on another machine (its work dirs are not here); an
+    # invocation for seed 1 adds its records without erasing seed 0's
+    seed0, seed1 = (next(x for x in results_grid.grid_cifar10([s])
+                         if x.name in ('ft5e_mae', 'ft5e_mae_seed1'))
+                    for s in (0, 1))
+    assert seed0.name != seed1.name
+    out = tmp_path / 'results.json'
+    out.write_text(json.dumps({'grid': 'cifar10', 'steps': {
+        'gone_step': {'command': 'python tools/train.py old.py',
+                      'top1': 12.5}}}))
+    wd = tmp_path / 'work' / seed1.name
+    wd.mkdir(parents=True)
+    (wd / 'step.json').write_text(json.dumps({'final_loss': 0.5}))
+    run_results.write_results(str(out), [seed0, seed1],
+                              str(tmp_path / 'work'), 'cifar10')
+    steps = json.loads(out.read_text())['steps']
+    assert steps['gone_step']['top1'] == 12.5
+    assert steps[seed1.name]['final_loss'] == 0.5
+    assert steps[seed1.name]['label'] == seed1.label
+    assert seed0.name not in steps  # never ran anywhere: nothing invented
+    with pytest.raises(SystemExit, match='lite-study'):
+        run_results.write_results(str(out), [seed1], str(tmp_path / 'work'),
+                                  'lite-study')
+
+
 
 def test_snapshot_is_copied_when_its_epoch_is_written(tmp_path):
     step = next(s for s in results_grid.grid_cifar10([0])

@@ -260,14 +260,31 @@ def needs(step, snapshots=False):
     return first + [name for _, name in step.also_from]
 
 
+def read_results(path, grid):
+    """The records already in ``path`` (none if it does not exist); a file
+    of another grid is refused rather than mixed."""
+    if not osp.isfile(path):
+        return {}
+    with open(path) as f:
+        recorded = json.load(f)
+    if recorded.get('grid') != grid:
+        raise SystemExit(f'{path} holds the {recorded.get("grid")!r} grid, '
+                         f'not {grid!r}: pass another --out')
+    return recorded['steps']
+
+
 def write_results(path, steps, work_root, grid):
     """Gather every finished step's ``step.json`` (the work dirs are the
-    record: several invocations may run side by side) into one file."""
-    results = {}
+    record: several invocations may run side by side) into one file.
+    Records already in the file whose work dirs are gone (another machine,
+    other seeds) are kept: a rerun adds to the record, never erases it."""
+    results = read_results(path, grid)
     for s in steps:
         done = load_done(osp.join(work_root, s.name))
         if done is None:
             done = load_incomplete(s, osp.join(work_root, s.name))
+        if done is None:
+            done = results.get(s.name)
         if done is not None:
             # labels and plot keys come from the grid's definition
             done.update(group=s.group, label=s.label, meta=s.meta)
@@ -418,6 +435,19 @@ def main(argv=None):
             after = f' (after {s.init_from})' if s.init_from else ''
             print(f'{s.name:40s} {s.kind:9s} {s.config}{after}')
         return 0
+    args.out = args.out or {'lite-study': 'docs/results/lite_study.json',
+                            'vit-bert': 'docs/results/vit_bert.json'}.get(
+                                args.grid, 'docs/results/results.json')
+    # paths relative to the repo (the commands run there) read better
+    work_root = osp.join(REPO, args.work_dir)
+    if not osp.relpath(work_root, REPO).startswith('..'):
+        work_root = osp.relpath(work_root, REPO)
+    out = osp.join(REPO, args.out)
+    read_results(out, args.grid)  # another grid's file: refused up front
+    if args.collect:
+        write_results(out, all_steps, work_root, args.grid)
+        print(f'results: {out}')
+        return 0
     if args.amp:
         sys.path.insert(0, REPO)
         from easymae.engine.precision import bf16_problem_here
@@ -427,20 +457,8 @@ def main(argv=None):
             args.amp = False
     data_root = (ensure_cifar10_dev(args.data_cache)
                  if args.grid in ('cifar10', 'lite-study') else None)
-    args.out = args.out or {'lite-study': 'docs/results/lite_study.json',
-                            'vit-bert': 'docs/results/vit_bert.json'}.get(
-                                args.grid, 'docs/results/results.json')
     if args.grid == 'vit-bert':
         ensure_vocab()
-    # paths relative to the repo (the commands run there) read better
-    work_root = osp.join(REPO, args.work_dir)
-    if not osp.relpath(work_root, REPO).startswith('..'):
-        work_root = osp.relpath(work_root, REPO)
-    out = osp.join(REPO, args.out)
-    if args.collect:
-        write_results(out, all_steps, work_root, args.grid)
-        print(f'results: {out}')
-        return 0
     stop_on_signals()
     _, failed = run_grid(steps, work_root, data_root, args.jobs, args.amp,
                          out, args.grid, all_steps, args.threads)
