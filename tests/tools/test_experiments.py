@@ -284,6 +284,7 @@ def test_a_stopped_run_is_recorded_as_incomplete(tmp_path):
     assert rec["loss_curve"] == [[i, 1.0 / i] for i in (10, 20, 30)]
     assert 'returncode' not in rec and 'top1' not in rec
 
+
 def test_collecting_keeps_records_whose_work_dirs_are_gone(tmp_path):
     # seed 0 ran on another machine (its work dirs are not here); an
     # invocation for seed 1 adds its records without erasing seed 0's
@@ -308,7 +309,6 @@ def test_collecting_keeps_records_whose_work_dirs_are_gone(tmp_path):
     with pytest.raises(SystemExit, match='lite-study'):
         run_results.write_results(str(out), [seed1], str(tmp_path / 'work'),
                                   'lite-study')
-
 
 
 def test_snapshot_is_copied_when_its_epoch_is_written(tmp_path):
