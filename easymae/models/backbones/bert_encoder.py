@@ -97,7 +97,9 @@ class BertEncoder(BaseModule):
         self.embed_norm = norm_layer(embed_dim) if post_norm \
             else nn.Identity()
         self.embed_drop = nn.Dropout(hidden_dropout)
-        dpr = torch.linspace(0, drop_path_rate, depth).tolist() \
+        # on the CPU even under `with torch.device('meta')`: the rates are
+        # read back as floats (the config check builds models on meta)
+        dpr = torch.linspace(0, drop_path_rate, depth, device='cpu').tolist() \
             if depth else []
         self.blocks = nn.ModuleList([
             BertBlock(embed_dim, num_heads, mlp_ratio, qkv_bias=True,

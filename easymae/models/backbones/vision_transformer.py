@@ -113,7 +113,9 @@ class VisionTransformer(BaseModule):
         self.pos_embed = nn.Parameter(
             torch.zeros(1, self.num_patches + 1, embed_dim),
             requires_grad=(pos_embed == 'learned'))
-        dpr = torch.linspace(0, drop_path_rate, depth).tolist()
+        # on the CPU even under `with torch.device('meta')`: the rates are
+        # read back as floats (the config check builds models on meta)
+        dpr = torch.linspace(0, drop_path_rate, depth, device='cpu').tolist()
         self.blocks = nn.ModuleList([
             Block(embed_dim, num_heads, mlp_ratio, qkv_bias=qkv_bias,
                   init_values=init_values, drop_path=dpr[i],
