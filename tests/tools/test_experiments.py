@@ -437,3 +437,20 @@ def test_vit_bert_grid_options_pass_the_config_check():
             updates = round(ow.beta / ow.delta)
             assert ow.start_iter + (updates - 1) * ow.interval < \
                 cfg.train_cfg.max_iters, step.name
+
+
+def test_an_iteration_based_run_keeps_every_validation(tmp_path):
+    # mmengine logs each validation of an iteration-based loop as step 0;
+    # the curve keeps them all, at the iteration each one followed
+    vis = tmp_path / '20260101_000000' / 'vis_data'
+    vis.mkdir(parents=True)
+    rows = []
+    for it, top1 in ((31, 50.9), (62, 55.0), (93, 58.1)):
+        rows.append({'iter': it, 'epoch': 1, 'loss': 1.0 / it})
+        rows.append({'accuracy/top1': top1, 'step': 0})
+    (vis / 'scalars.json').write_text(
+        '\n'.join(json.dumps(r) for r in rows) + '\n')
+    step = results_grid.grid_cifar10([0])[1]
+    out = run_results.summarise(step, str(tmp_path))
+    assert out['val_top1_curve'] == [[31, 50.9], [62, 55.0], [93, 58.1]]
+    assert out['top1'] == 58.1

@@ -19,15 +19,21 @@ def read_scalars(work_dir):
         raise RuntimeError(f'{work_dir}: no vis_data/scalars.json')
     train, val = {}, []
     for run in runs:
+        last_iter = 0
         with open(osp.join(work_dir, run, 'vis_data', 'scalars.json')) as f:
             for line in f:
                 if line.strip():
                     row = json.loads(line)
                     if 'loss' in row:
                         train[row['iter']] = row
-                    else:
-                        val = [r for r in val if r.get('step') !=
-                               row.get('step')] + [row]
+                        last_iter = row['iter']
+                        continue
+                    if not row.get('step'):
+                        # an iteration-based run logs every validation as
+                        # step 0: key it by the last logged iteration
+                        row['step'] = last_iter
+                    val = [r for r in val if r.get('step') !=
+                           row.get('step')] + [row]
     return [train[i] for i in sorted(train)] + val
 
 
