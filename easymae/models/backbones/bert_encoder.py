@@ -24,6 +24,7 @@ from timm.models.vision_transformer import Block
 
 from easymae.registry import MODELS, SCOPE
 from ..utils.attention import check_fused_attn, choose_attention_kernel
+from ..utils.drop_path import drop_path_rates
 
 
 class BertBlock(Block):
@@ -97,10 +98,7 @@ class BertEncoder(BaseModule):
         self.embed_norm = norm_layer(embed_dim) if post_norm \
             else nn.Identity()
         self.embed_drop = nn.Dropout(hidden_dropout)
-        # on the CPU even under `with torch.device('meta')`: the rates are
-        # read back as floats (the config check builds models on meta)
-        dpr = torch.linspace(0, drop_path_rate, depth, device='cpu').tolist() \
-            if depth else []
+        dpr = drop_path_rates(drop_path_rate, depth)
         self.blocks = nn.ModuleList([
             BertBlock(embed_dim, num_heads, mlp_ratio, qkv_bias=True,
                       proj_drop=hidden_dropout, attn_drop=attn_dropout,

@@ -21,6 +21,7 @@ from timm.models.vision_transformer import Block
 
 from easymae.registry import MODELS, SCOPE
 from ..utils.attention import check_fused_attn, choose_attention_kernel
+from ..utils.drop_path import drop_path_rates
 from ..utils.pos_embed import get_2d_sincos_pos_embed
 from .patch_embed import PatchEmbed
 
@@ -113,9 +114,7 @@ class VisionTransformer(BaseModule):
         self.pos_embed = nn.Parameter(
             torch.zeros(1, self.num_patches + 1, embed_dim),
             requires_grad=(pos_embed == 'learned'))
-        # on the CPU even under `with torch.device('meta')`: the rates are
-        # read back as floats (the config check builds models on meta)
-        dpr = torch.linspace(0, drop_path_rate, depth, device='cpu').tolist()
+        dpr = drop_path_rates(drop_path_rate, depth)
         self.blocks = nn.ModuleList([
             Block(embed_dim, num_heads, mlp_ratio, qkv_bias=qkv_bias,
                   init_values=init_values, drop_path=dpr[i],
