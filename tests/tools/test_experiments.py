@@ -12,6 +12,7 @@ import pytest
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(ROOT, 'tools', 'experiments'))
+import config_paths  # noqa: E402
 import results_grid  # noqa: E402
 import run_results  # noqa: E402
 
@@ -183,7 +184,7 @@ def test_lite_study_commands_pick_the_encoder_and_the_data(tmp_path):
     # kNN runs the tool on the checkpoint as it is: DINO's teacher, the
     # bank and the scored images from the dev folders
     cmd = run_results.command(steps['study_knn_dino'], str(work), '/d', False)
-    assert cmd[:3] == ['tools/knn_eval.py', results_grid.KNN,
+    assert cmd[:3] == ['tools/knn_eval.py', config_paths.KNN,
                        f'{work}/study_dino-1e/e.pth']
     assert cmd[3:5] == ['--prefix', 'teacher.backbone.']
     assert set(cmd[6:]) == {
@@ -402,7 +403,7 @@ def test_vit_bert_students_read_both_teachers_after_they_finish(tmp_path):
     # students were trained with (not its config's default path)
     for s in steps:
         if 'sst2' in s.config:
-            assert f'model.vocab_file={results_grid.VOCAB}' in s.opts, s.name
+            assert f'model.vocab_file={config_paths.VOCAB}' in s.opts, s.name
     # the joint baseline distils from nobody
     cmd = run_results.command(by_name['vb_joint'], str(tmp_path), None,
                               amp=False)

@@ -7,92 +7,26 @@ first; ``GRIDS`` names them for ``run_results.py --grid``. Step names are
 the work dirs and results.json keys of the recorded runs, so they keep the
 names they ran under even where a config has since been renamed.
 """
-
-EXP = 'configs/experiments/'
-MAE_PT = EXP + 'mae_vit-tiny-d6-p4_1xb128-20e_cifar10-dev.py'
-FT = EXP + 'vit-tiny-d6-p4_1xb256-coslr-10e_cifar10-dev.py'
-FT_SCRATCH = EXP + 'vit-tiny-d6-p4_scratch_1xb256-coslr-10e_cifar10-dev.py'
-FT5 = EXP + 'vit-tiny-d6-p4_1xb256-coslr-5e_cifar10-dev.py'
-FT5_SCRATCH = EXP + 'vit-tiny-d6-p4_scratch_1xb256-coslr-5e_cifar10-dev.py'
-LINEAR = EXP + 'vit-tiny-d6-p4_linear-probe_1xb256-coslr-10e_cifar10-dev.py'
-PARTIAL = EXP + 'vit-tiny-d6-p4_partial-ft-k2_1xb256-coslr-5e_cifar10-dev.py'
-MAE_DISTILL = EXP + ('mae-lite-distill_vit-tiny-d6-p4_teacher-vit-small-d6_'
-                     '1xb128-20e_cifar10-dev.py')
-SIMMIM_PT = EXP + 'simmim_vit-tiny-d6-p4_1xb128-10e_cifar10-dev.py'
-FLIP_PT = EXP + 'flip_vit-tiny-d4-p4_1xb64-12e_cifar10-dev-captions.py'
-CLIP_PT = EXP + 'clip_vit-tiny-d4-p4_1xb64-7e_cifar10-dev-captions.py'
-CLIP8_PT = EXP + 'clip_vit-tiny-d4-p4_1xb64-8e_cifar10-dev-captions.py'
-
-# the lightweight-ViT study (section 5)
-MAE14_PT = EXP + 'mae_vit-tiny-d6-p4_1xb128-14e_cifar10-dev.py'
-MOCOV3_PT = EXP + 'mocov3_vit-tiny-d6-p4_1xb128-2e_cifar10-dev.py'
-DINO_PT = EXP + 'dino_vit-tiny-d6-p4_1xb128-1e_cifar10-dev.py'
-KNN = EXP + 'knn_vit-tiny-d6-p4_cifar10-dev.py'
-
-# the ViT-BERT ablation (section 4)
-VB = 'configs/selfsup/vit_bert/'
-VB_TEACHER_IMAGE = VB + 'teacher_vit-tiny-d6-p4_1xb32-2kiter_digits.py'
-VB_TEACHER_TEXT = VB + 'teacher_bert-mini_1xb32-2kiter_wikitext2.py'
-VB_JOINT = VB + 'vit-bert_vit-tiny-d6-p4_1xb32i32t-2kiter_digits-wikitext2.py'
-VB_KD = VB + 'vit-bert-kd_vit-tiny-d6-p4_1xb32i32t-2kiter_digits-wikitext2.py'
-VB_KD_GM = VB + ('vit-bert-kd-gm_vit-tiny-d6-p4_1xb32i32t-2kiter_'
-                 'digits-wikitext2.py')
-VB_DIGITS = ('configs/classification/vit_bert/'
-             'vit-tiny-d6-p4_vit-bert-pre_1xb64-coslr-10e_digits.py')
-VB_SST2 = ('configs/classification/vit_bert/'
-           'bert-vit-tiny-d6_vit-bert-pre_1xb32-10e_sst2-1k.py')
-BERT_SST2 = 'configs/classification/bert/bert-mini_1xb32-10e_sst2-1k.py'
-VOCAB = 'work_dirs/vocab/wikitext2-wordpiece-8k.json'
-
-DIGITS_PT = 'configs/selfsup/mae/mae_vit-tiny-d6-p4_1xb64-30e_digits.py'
-DIGITS_FT = ('configs/classification/mae/'
-             'vit-tiny-d6-p4_1xb64-coslr-10e_digits.py')
-DIGITS_SCRATCH = ('configs/classification/mae/'
-                  'vit-tiny-d6-p4_scratch_1xb64-coslr-10e_digits.py')
-
-
-class Step:
-    """One training run. ``init_from`` names the pretrain step whose final
-    checkpoint initialises this run's backbone; ``init_epoch`` takes that
-    step's epoch-N checkpoint instead, which the scheduler copies to
-    ``<work>/snapshots/<step>_epoch_N.pth`` as soon as it is written (before
-    checkpoint rotation removes it), so the run starts while its pretrain
-    goes on."""
-
-    def __init__(self, name, kind, config, opts=(), init_from=None,
-                 group='', label='', meta=None, init_epoch=None,
-                 captions=False, init_key='model.backbone.init_cfg',
-                 data='cifar10', prefix=None, also_from=()):
-        # knn: tools/knn_eval.py on init_from's checkpoint (``prefix`` picks
-        # the encoder in it), not a training run
-        assert kind in ('pretrain', 'finetune', 'knn')
-        # 'cifar10': the dev archive's folders are filled in; 'own': the
-        # config's data as it is (e.g. the embedded digits)
-        self.data, self.prefix = data, prefix
-        # image-text pretraining: the images sit one level deeper (a
-        # ClassCaptions source wraps the ImageFolder) and it is evaluated
-        # (zero-shot) on the val split
-        self.captions = captions
-        # which part the init_from checkpoint initialises
-        self.init_key = init_key
-        # more (key, step) pairs read the same way: e.g. a distilling
-        # student's two teachers, each another step's final checkpoint
-        self.also_from = [tuple(pair) for pair in also_from]
-        self.name, self.kind, self.config = name, kind, config
-        self.opts, self.init_from = list(opts), init_from
-        self.init_epoch = init_epoch
-        self.group, self.label = group, label
-        # what the plots group by, e.g. {'mask_ratio': 0.5} on the finetunes
-        # whose pretraining differs from the main one only in that
-        self.meta = dict(meta or {})
-
-
-# ----------------------------------------------------------------- grids --
-
-def seeded(seed):
-    """Name suffix and options of one seed: seed 0 keeps the plain name
-    (the rows recorded first), others get ``_seed<N>``."""
-    return ('' if seed == 0 else f'_seed{seed}'), [f'randomness.seed={seed}']
+from config_paths import (
+    CLIP8_PT,
+    CLIP_PT,
+    DIGITS_FT,
+    DIGITS_PT,
+    DIGITS_SCRATCH,
+    FLIP_PT,
+    FT,
+    FT5,
+    FT5_SCRATCH,
+    FT_SCRATCH,
+    LINEAR,
+    MAE_DISTILL,
+    MAE_PT,
+    PARTIAL,
+    SIMMIM_PT,
+)
+from grid_lite_study import grid_lite_study
+from grid_vit_bert import grid_vit_bert
+from step import Step, seeded  # noqa: F401
 
 
 def grid_cifar10(seeds):
@@ -258,159 +192,6 @@ def grid_digits_smoke(seeds):
     steps.append(Step('ft_mae_mask0.5', 'finetune', DIGITS_FT, tiny,
                       init_from='pt_mask0.5', group='ablation',
                       label='mask0.5', meta=dict(mask_ratio=0.5, seed=0)))
-    return steps
-
-
-def grid_lite_study(seeds):
-    """MAE-Lite's comparison at this scale: MAE, MoCo v3 and DINO
-    pretrained for the same wall-clock, and a supervised ViT (the 5-epoch
-    finetune recipe from random init, which is also the finetune table's
-    random-init row), each evaluated by kNN on frozen features, by
-    finetuning on all 10,000 dev images, on 1,000 of them (100 per class)
-    and on the digits (another domain), and (MAE, MoCo v3) by finetuning
-    only their first k blocks. Evaluations of the most telling
-    kind first, so a stopped run leaves whole comparisons."""
-    pre = {'mae': ('study_mae-14e', MAE14_PT, None,
-                   'MAE, 14 epochs'),
-           'mocov3': ('study_mocov3-2e', MOCOV3_PT, None,
-                      'MoCo v3, 2 epochs (base encoder)'),
-           'dino': ('study_dino-1e', DINO_PT, 'teacher.backbone.',
-                    'DINO, 1 epoch (teacher)')}
-    supervised = 'study_supervised-5e'
-    steps = [Step(name, 'pretrain', cfg, group='study_pretrain', label=label)
-             for name, cfg, _, label in pre.values()]
-    steps.insert(2, Step(supervised, 'finetune', FT5_SCRATCH, seeded(0)[1],
-                         group='study_pretrain',
-                         label='supervised, 5 epochs from random init',
-                         meta=dict(method='supervised', seed=0)))
-
-    def init_opts(prefix):
-        return [f'model.backbone.init_cfg.prefix={prefix}'] if prefix else []
-
-    inits = [(m, n, p) for m, (n, _, p, _) in pre.items()]
-    for m, name, prefix in inits + [('supervised', supervised, None)]:
-        # the classifier pools by averaging (its final norm is fc_norm);
-        # the pretrained encoders are read at the class token
-        pool = ['model.backbone.global_pool=avg'] if m == 'supervised' \
-            else []
-        steps.append(Step(f'study_knn_{m}', 'knn', KNN, pool, init_from=name,
-                          prefix=prefix, group='study_knn',
-                          label=f'kNN, {m}', meta=dict(method=m)))
-    few = ['train_dataloader.dataset.data_source.per_class=100',
-           'train_dataloader.batch_size=64', 'train_cfg.max_epochs=20',
-           'train_cfg.val_interval=5', 'warmup_epochs=2',
-           'default_hooks.checkpoint.interval=20']
-    def finetunes(s):
-        """One seed's finetunes: 1,000 images, the digits, all images."""
-        sfx, seed = seeded(s)
-        out = []
-        for m, name, prefix in inits + [('scratch', None, None)]:
-            config = FT5_SCRATCH if name is None else FT5
-            out.append(Step(
-                f'study_ft1k_{m}{sfx}', 'finetune', config,
-                few + seed + init_opts(prefix), init_from=name,
-                group='study_ft1k', label=f'1,000 images, {m}, seed {s}',
-                meta=dict(method=m, seed=s)))
-        for m, name, prefix in inits + [('supervised', supervised, None),
-                                        ('scratch', None, None)]:
-            config = DIGITS_SCRATCH if name is None else DIGITS_FT
-            out.append(Step(
-                f'study_digits_{m}{sfx}', 'finetune', config,
-                seed + init_opts(prefix), init_from=name, data='own',
-                group='study_digits', label=f'digits, {m}, seed {s}',
-                meta=dict(method=m, seed=s)))
-        out += [Step(f'study_ft5e_{m}{sfx}', 'finetune', FT5,
-                     seed + init_opts(prefix), init_from=name,
-                     group='study_ft', label=f'10,000 images, {m}, seed {s}',
-                     meta=dict(method=m, seed=s, blocks=6))
-                for m, name, prefix in inits]
-        # MAE-Lite's "keep the first k blocks": a k-block encoder from the
-        # pretrained one's first k blocks, finetuned on all images
-        out += [Step(f'study_ft5e_{m}_first{k}{sfx}', 'finetune', FT5,
-                     seed + init_opts(prefix) + [
-                         f'model.backbone.depth={k}',
-                         'model.backbone.init_cfg.keep_first_blocks=True'],
-                     init_from=name, group='study_first_k',
-                     label=f'first {k} blocks, {m}, seed {s}',
-                     meta=dict(method=m, seed=s, blocks=k))
-                for m, name, prefix in inits[:2] for k in (1, 2, 4)]
-        return out
-
-    for s in seeds:
-        steps += finetunes(s)
-    return steps
-
-
-def grid_vit_bert(seeds):
-    """Li et al.'s ablation at CPU size: the two teachers trained
-    separately for the students' 800 steps (a supervised ViT on digits,
-    BERT-Mini masked-LM on WikiText-2), then one shared encoder
-    trained jointly on both for 800 steps, without and with distillation
-    and gradient masking, a sweep of the masking's final sparsity beta and
-    one other distillation (alpha, tau). Every model is finetuned on the
-    digits and on 1,000 SST-2 phrases; the separate models the same way."""
-    # the 2,000-step recipes cut to 800 steps (warm-up and mask schedule
-    # cut in proportion), the budget of the label-free row
-    short = ['train_cfg.max_iters=800', 'warmup_iters=80',
-             'default_hooks.checkpoint.interval=800',
-             'train_cfg.val_interval=800']
-    gm = ['optim_wrapper.start_iter=200', 'optim_wrapper.interval=80']
-    teachers = [('model.image_teacher', 'vb_teacher_image'),
-                ('model.text_teacher', 'vb_teacher_text')]
-    students = [
-        ('joint', VB_JOINT, [], 'joint'),
-        ('kd', VB_KD, [], 'joint + KD (alpha 0.5, tau 1)'),
-        ('kd-gm', VB_KD_GM, gm, 'joint + KD + masking (beta 0.5)'),
-        ('kd-gm_beta0.3', VB_KD_GM, gm + ['optim_wrapper.beta=0.3'],
-         'joint + KD + masking (beta 0.3)'),
-        ('kd-gm_beta0.7', VB_KD_GM, gm + ['optim_wrapper.beta=0.7'],
-         'joint + KD + masking (beta 0.7)'),
-        ('kd-gm_alpha0.1-tau4', VB_KD_GM,
-         gm + ['model.alpha=0.1', 'model.tau=4.0'],
-         'joint + KD (alpha 0.1, tau 4) + masking (beta 0.5)')]
-    # each teacher: the students' 800 steps of one modality, on its own
-    steps = [Step('vb_teacher_image', 'pretrain', VB_TEACHER_IMAGE, short,
-                  data='own', group='vb_pretrain',
-                  label='separate ViT: supervised on digits, 800 steps'),
-             Step('vb_teacher_text', 'pretrain', VB_TEACHER_TEXT, short,
-                  data='own', group='vb_pretrain',
-                  label='separate BERT-Mini: masked LM, 800 steps')]
-    vocab = [f'{k}={VOCAB}' for k in (
-        'model.vocab_file', 'train_dataloader.dataset.pipeline.0.vocab_file',
-        'val_dataloader.dataset.pipeline.0.vocab_file',
-        'test_dataloader.dataset.pipeline.0.vocab_file')]
-    for s in seeds:
-        sfx, seed = seeded(s)
-        for key, config, opts, label in students:
-            name = f'vb_{key}{sfx}'
-            kd = config != VB_JOINT
-            steps.append(Step(name, 'pretrain', config, short + opts + seed,
-                              data='own', group='vb_pretrain',
-                              label=f'{label}, seed {s}',
-                              also_from=teachers if kd else (),
-                              meta=dict(student=key, seed=s)))
-            steps += [
-                Step(f'vb_digits_{key}{sfx}', 'finetune', VB_DIGITS, seed,
-                     init_from=name, data='own', group='vb_digits',
-                     label=f'digits, {label}, seed {s}',
-                     meta=dict(student=key, seed=s)),
-                Step(f'vb_sst2_{key}{sfx}', 'finetune', VB_SST2,
-                     vocab + seed, init_from=name, data='own',
-                     group='vb_sst2', label=f'SST-2 1k, {label}, seed {s}',
-                     meta=dict(student=key, seed=s))]
-            if key == 'joint':  # the separate models, evaluated the same way
-                steps += [
-                    Step(f'vb_digits_separate{sfx}', 'finetune', DIGITS_FT,
-                         seed, init_from='vb_teacher_image', data='own',
-                         group='vb_digits',
-                         label=f'digits, separate ViT, seed {s}',
-                         meta=dict(student='separate', seed=s)),
-                    Step(f'vb_sst2_separate{sfx}', 'finetune', BERT_SST2,
-                         vocab + seed, init_from='vb_teacher_text',
-                         data='own',
-                         group='vb_sst2',
-                         label=f'SST-2 1k, separate BERT-Mini, seed {s}',
-                         meta=dict(student='separate', seed=s))]
     return steps
 
 

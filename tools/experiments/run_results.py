@@ -8,8 +8,9 @@
 
 Every experiment is a chain of steps; every step is one ``tools/train.py``
 command (pretrain or finetune; a kNN step runs ``tools/knn_eval.py`` on a
-checkpoint) with its config and ``--cfg-options``; the
-steps themselves are data, in ``results_grid.py``; this file runs them. The
+checkpoint) with its config and ``--cfg-options``; the steps themselves
+are data, in ``results_grid.py`` (which names every grid; the study and
+the ViT-BERT ablation have files of their own); this file runs them. The
 exact command, its wall-clock and its numbers go into the results JSON, so
 each cell of the page names what produced it. A step whose work dir already
 holds a finished run (``step.json`` written after a clean exit) is not run

@@ -6,7 +6,7 @@ import os.path as osp
 import subprocess
 import sys
 
-from results_grid import VOCAB
+from config_paths import VOCAB
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
