@@ -3,6 +3,7 @@ FSDP2 (2 torchrun processes each, gloo) and compare what they logged and
 the models they ended with (``DumpFullStateHook`` in the config)."""
 import json
 import shutil
+import warnings
 
 import torch
 from reliab_helpers import load_state, run_torchrun
@@ -14,19 +15,23 @@ custom_imports = dict(imports=['reliab_plugins.full_state'],
                       allow_failed_imports=False)
 custom_hooks = [dict(type='DumpFullStateHook')]
 '''
-# a rank aborting at process teardown after training is a known,
-# intermittent crash being fixed elsewhere: one rerun, nothing else
-TEARDOWN_CRASH = 'terminate called without an active exception'
+# A rank of these runs has died, rarely and never on demand, inside torch's
+# CPU (gloo) collectives: at process exit after training, or with SIGSEGV
+# while the full state dict was gathered. Such a run is repeated once, with
+# a warning that carries the first failure (each rank's Python stack is in
+# it: the test env turns faulthandler on). Any other failure fails at once.
+RANK_CRASHES = ('terminate called without an active exception',
+                'Signal 11 (SIGSEGV)')
 
 
-def run_twice_if_teardown_crash(config, work_dir, *args, nproc=2,
-                                timeout=300):
+def run_twice_if_rank_crash(config, work_dir, *args, nproc=2, timeout=300):
     try:
         return run_torchrun(config, work_dir, *args, nproc=nproc,
                             timeout=timeout)
     except AssertionError as err:
-        if TEARDOWN_CRASH not in str(err):
+        if not any(crash in str(err) for crash in RANK_CRASHES):
             raise
+        warnings.warn(f'a torchrun rank crashed; running again once:\n{err}')
         shutil.rmtree(work_dir)
         return run_torchrun(config, work_dir, *args, nproc=nproc,
                             timeout=timeout)
@@ -39,7 +44,7 @@ def run_ddp_and_fsdp(tmp_path, config_text, timeout=300):
     ddp.write_text(config_text)
     fsdp.write_text(config_text + FSDP)
     for cfg, work in ((ddp, tmp_path / 'ddp'), (fsdp, tmp_path / 'fsdp')):
-        run_twice_if_teardown_crash(cfg, work, timeout=timeout)
+        run_twice_if_rank_crash(cfg, work, timeout=timeout)
     return tmp_path / 'ddp', tmp_path / 'fsdp'
 
 

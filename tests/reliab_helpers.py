@@ -71,6 +71,8 @@ def env():
     # one thread per process: the CI machine has 2 cores for everything
     e.update(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
              PYTHONUNBUFFERED='1',
+             # a rank that dies of a signal prints its Python stack
+             PYTHONFAULTHANDLER='1',
              PYTHONPATH=os.pathsep.join([REPO, osp.join(REPO, 'tests')]))
     e.pop('RANK', None)
     e.pop('WORLD_SIZE', None)

@@ -17,7 +17,7 @@ from fsdp_compare import (
     compare_runs,
     losses,
     run_ddp_and_fsdp,
-    run_twice_if_teardown_crash,
+    run_twice_if_rank_crash,
 )
 from reliab_helpers import REPO, load_state
 
@@ -126,7 +126,7 @@ def test_fsdp_matches_ddp_for_flip_with_zero_shot_validation(tmp_path):
     # resumed from step 11 (its AdamW state included), it ends as the
     # uninterrupted run did, bit for bit
     resumed = tmp_path / 'resumed'
-    run_twice_if_teardown_crash(tmp_path / 'fsdp.py', resumed, '--resume',
+    run_twice_if_rank_crash(tmp_path / 'fsdp.py', resumed, '--resume',
                                 str(fsdp / 'iter_11.dcp'))
     assert losses(resumed) == losses(fsdp)[11:]
     again = load_state(resumed / 'final_full.pth')
