@@ -3,6 +3,12 @@ import os.path as osp
 
 import pytest
 
+# One thread per process, for the test processes and every process they
+# start: the suite runs in two processes (pytest-xdist) on two cores, and
+# two threads each would only make them wait on each other.
+for _var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+    os.environ.setdefault(_var, '1')
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
@@ -63,3 +69,10 @@ def tiny_mae_checkpoint(tmp_path_factory):
          'train_dataloader.dataset.data_source.split=val'],
         check=True, capture_output=True, timeout=600, cwd=REPO_ROOT)
     return work / 'epoch_1.pth'
+
+
+def pytest_collection_modifyitems(config, items):
+    """The slow tests (multi-process runs, whole trainings) first: the two
+    test processes share them out early and end together on the short
+    ones, instead of one of them running a long test alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker('slow') is None)
