@@ -73,6 +73,7 @@ def tiny_mae_checkpoint(tmp_path_factory):
 
 def pytest_collection_modifyitems(config, items):
     """The slow tests (multi-process runs, whole trainings) first: the two
-    test processes share them out early and end together on the short
-    ones, instead of one of them running a long test alone at the end."""
+    test processes (pytest.ini: worksteal) share them out early and end
+    together on the short ones, instead of one of them running a long test
+    alone at the end."""
     items.sort(key=lambda item: item.get_closest_marker('slow') is None)

@@ -341,6 +341,7 @@ def _shard_config(tmp_path, digit_shards, epochs, ckpt_interval):
                         ckpt_by_epoch=False, extra=extra)
 
 
+@pytest.mark.slow
 def test_tiny_mae_trains_from_shards(tmp_path, digit_shards):
     cfg = _shard_config(tmp_path, digit_shards, 1, 10)
     run_train(cfg, tmp_path / 'work')

@@ -138,6 +138,7 @@ FSDP_OPTIONS = """model_wrapper_cfg = dict(
 """
 
 
+@pytest.mark.slow
 def test_one_process_fsdp_consolidates_and_refuses_another_model(tmp_path):
     # without a launcher, FSDP2 runs in a 1-process group; with every
     # option on (bf16 compute, recomputed blocks, offload)

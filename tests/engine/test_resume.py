@@ -126,6 +126,7 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(
     assert [la[s]['loss'] for s in la] == [lb[s]['loss'] for s in la]
 
 
+@pytest.mark.slow
 def test_resume_with_an_optimizer_that_no_longer_fits_is_a_clear_error(
         tmp_path):
     # one group per parameter (mmengine's constructor), then resumed by a

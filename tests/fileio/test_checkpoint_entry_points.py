@@ -313,6 +313,7 @@ def test_load_from_converts_an_official_encoder(bad, tmp_path, caplog):
         assert torch.equal(model.backbone.state_dict()[key], value)
 
 
+@pytest.mark.slow
 def test_load_from_whole_model_strict_and_refused_into_another(bad,
                                                                tmp_path):
     mae = MODELS.build(load_config(bad['config']).model)

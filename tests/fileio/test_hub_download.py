@@ -206,6 +206,7 @@ print(dl.download_url(sys.argv[2], sys.argv[3], sha256=sys.argv[6],
 '''
 
 
+@pytest.mark.slow
 def test_two_processes_download_the_same_url_once(ckpt_server, tmp_path):
     """Two real processes, one URL, one cache entry: one downloads while
     the other waits on the entry's lock, then finds it cached."""

@@ -611,6 +611,7 @@ def tiny_run_config(corpus, tmp_path, iters, ckpt, alpha=0.5):
     return cfg
 
 
+@pytest.mark.slow
 def test_tiny_joint_run_both_losses_fall(corpus, tmp_path):
     # a random image teacher pulls towards uniform: weigh labels more
     cfg = tiny_run_config(corpus, tmp_path, iters=60, ckpt=60, alpha=0.9)
