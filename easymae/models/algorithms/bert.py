@@ -20,19 +20,14 @@ the cross-entropy of the original token at the chosen positions only.
   pooler + 2-way head on [CLS] for data that carries
   ``next_sentence_label``.
 """
-import os.path as osp
 from typing import List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 
 from easymae.registry import MODELS
-from easymae.text.wordpiece import get_wordpiece
+from ..utils.text_inputs import resolve_vocab, text_masks
 from .base import BaseAlgorithm, build_part
-
-# [PAD] [UNK] [CLS] [SEP] [MASK] of a vocabulary built by build_vocab.py
-DEFAULT_SPECIAL_IDS = (0, 1, 2, 3, 4)
-DEFAULT_MASK_ID = 4
 
 
 def num_to_mask(num_maskable: torch.Tensor, mask_ratio: float
@@ -162,7 +157,7 @@ class BERT(BaseAlgorithm):
         return self.head(hidden, self.backbone.word_embed.weight)
 
     def loss(self, inputs: torch.Tensor, data_samples: dict) -> dict:
-        attention_mask, token_type_ids = _masks(inputs, data_samples)
+        attention_mask, token_type_ids = text_masks(inputs, data_samples)
         corrupted, mask = self.random_masking(inputs, attention_mask)
         hidden = self.forward_encoder(corrupted, attention_mask,
                                       token_type_ids)
@@ -189,7 +184,7 @@ class BERT(BaseAlgorithm):
         """Per sequence: masked tokens predicted right, their count and
         their summed negative log-likelihood (``MaskedLMMetric`` reads
         these), under a mask fixed by (eval_seed, sample index)."""
-        attention_mask, token_type_ids = _masks(inputs, data_samples)
+        attention_mask, token_type_ids = text_masks(inputs, data_samples)
         idx = data_samples.get('sample_idx') if data_samples else None
         rows = []
         for i in range(inputs.shape[0]):
@@ -217,44 +212,6 @@ class BERT(BaseAlgorithm):
 
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
         if mode == 'tensor':
-            attention_mask, token_type_ids = _masks(inputs, data_samples)
+            attention_mask, token_type_ids = text_masks(inputs, data_samples)
             return self.backbone(inputs, attention_mask, token_type_ids)
         return super().forward(inputs, data_samples, mode)
-
-
-def _masks(inputs: torch.Tensor, data_samples: Optional[dict]):
-    """Attention mask (all ones when absent) and segment ids."""
-    data_samples = data_samples or {}
-    attention_mask = data_samples.get('attention_mask')
-    if attention_mask is None:
-        attention_mask = torch.ones_like(inputs)
-    return attention_mask, data_samples.get('token_type_ids')
-
-
-def resolve_vocab(backbone, vocab_file: Optional[str], owner: str,
-                  mask_token_id: Optional[int] = None,
-                  special_token_ids: Optional[Sequence[int]] = None):
-    """The backbone config with its vocabulary size, and the special ids.
-
-    With a ``vocab_file`` that exists both come from the file, and a
-    backbone ``vocab_size`` that differs is an error naming the file and
-    the key. A file not built yet is fine when ``backbone.vocab_size`` is
-    set (a config can be checked before ``tools/build_vocab.py`` runs; the
-    pipeline and ``TextVocabHook`` need the file later).
-    """
-    given = backbone.get('vocab_size') if isinstance(backbone, dict) \
-        else backbone.vocab_size
-    if vocab_file is not None and (given is None or osp.isfile(vocab_file)):
-        tok = get_wordpiece(vocab_file)
-        if isinstance(backbone, dict):
-            backbone = dict(backbone, vocab_size=given or tok.vocab_size)
-        if given not in (None, tok.vocab_size):
-            raise ValueError(
-                f'{owner}: the vocabulary {vocab_file} has '
-                f'{tok.vocab_size} tokens but model.backbone.vocab_size is '
-                f'{given}; set it to {tok.vocab_size} (or leave it unset)')
-        return backbone, dict(mask=tok.mask_id, all=tuple(tok.special_ids))
-    return backbone, dict(
-        mask=DEFAULT_MASK_ID if mask_token_id is None else mask_token_id,
-        all=tuple(DEFAULT_SPECIAL_IDS if special_token_ids is None
-                  else special_token_ids))

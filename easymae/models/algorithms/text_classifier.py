@@ -18,8 +18,8 @@ import torch
 import torch.nn as nn
 
 from easymae.registry import MODELS
+from ..utils.text_inputs import resolve_vocab, text_masks
 from .base import BaseAlgorithm, build_part, classification_results
-from .bert import _masks, resolve_vocab
 
 POOLS = ('cls', 'mean')
 
@@ -67,7 +67,7 @@ class TextClassifier(BaseAlgorithm):
 
     def extract_feat(self, inputs: torch.Tensor,
                      data_samples: Optional[dict] = None) -> torch.Tensor:
-        attention_mask, token_type_ids = _masks(inputs, data_samples)
+        attention_mask, token_type_ids = text_masks(inputs, data_samples)
         hidden = self.backbone(inputs, attention_mask, token_type_ids)
         if self.pool == 'cls':
             feat = hidden[:, 0]

@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from easymae.registry import MODELS
 from ..utils.attention import choose_attention_kernel
 from ..utils.distill import build_teacher, distill_loss, load_teacher
+from ..utils.text_inputs import resolve_vocab, text_masks
 from .base import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -40,7 +41,7 @@ from .base import (
     build_part,
     classification_results,
 )
-from .bert import _masks, mask_tokens, resolve_vocab
+from .bert import mask_tokens
 
 
 @MODELS.register_module()
@@ -212,7 +213,7 @@ class ViTBERT(BaseAlgorithm):
                 '(model.text_embed.vocab_size); the text pipeline and '
                 f'model.vocab_file ({self.vocab_file}) must be one '
                 'vocabulary')
-        attention_mask, token_type_ids = _masks(ids, samples)
+        attention_mask, token_type_ids = text_masks(ids, samples)
         maskable = attention_mask.bool() & ~torch.isin(ids, self.special_ids)
         corrupted, mask = mask_tokens(
             ids, maskable, self.mask_ratio, self.mask_token_id,
