@@ -212,6 +212,11 @@ def test_lite_study_commands_pick_the_encoder_and_the_data(tmp_path):
                               '/d', False)
     assert {'model.backbone.depth=2',
             'model.backbone.init_cfg.keep_first_blocks=True'} <= set(cmd)
+    # and its control: the same depth from random init, nothing loaded
+    cmd = run_results.command(steps['study_ft5e_scratch_first2'], str(work),
+                              '/d', False)
+    assert 'model.backbone.depth=2' in cmd
+    assert not any('init_cfg' in c for c in cmd)
     # the tool's last stdout line is the record
     (work / 'k').mkdir()
     (work / 'k' / 'stdout.log').write_text(

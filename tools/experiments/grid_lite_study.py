@@ -85,6 +85,14 @@ def grid_lite_study(seeds):
                      label=f'first {k} blocks, {m}, seed {s}',
                      meta=dict(method=m, seed=s, blocks=k))
                 for m, name, prefix in inits[:2] for k in (1, 2, 4)]
+        # the same k-block encoders from random init: what a shallow model
+        # reaches in 5 epochs without pretraining
+        out += [Step(f'study_ft5e_scratch_first{k}{sfx}', 'finetune',
+                     FT5_SCRATCH, seed + [f'model.backbone.depth={k}'],
+                     group='study_first_k',
+                     label=f'{k} blocks, random init, seed {s}',
+                     meta=dict(method='scratch', seed=s, blocks=k))
+                for k in (1, 2, 4)]
         return out
 
     for s in seeds:
