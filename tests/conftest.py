@@ -72,8 +72,13 @@ def tiny_mae_checkpoint(tmp_path_factory):
 
 
 def pytest_collection_modifyitems(config, items):
-    """The slow tests (multi-process runs, whole trainings) first: the two
-    test processes (pytest.ini: worksteal) share them out early and end
-    together on the short ones, instead of one of them running a long test
-    alone at the end."""
-    items.sort(key=lambda item: item.get_closest_marker('slow') is None)
+    """The slow tests (multi-process runs, whole trainings) first, the
+    longest (``slow(seconds=...)``, their rough cost in the suite) leading:
+    the two test processes (pytest.ini: worksteal) share them out early and
+    end together on the short ones, instead of one of them running a long
+    test alone at the end."""
+    def order(item):
+        slow = item.get_closest_marker('slow')
+        return (slow is None, -(slow.kwargs.get('seconds', 0) if slow
+                                else 0))
+    items.sort(key=order)

@@ -138,7 +138,7 @@ FSDP_OPTIONS = """model_wrapper_cfg = dict(
 """
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=100)
 def test_one_process_fsdp_consolidates_and_refuses_another_model(tmp_path):
     # without a launcher, FSDP2 runs in a 1-process group; with every
     # option on (bf16 compute, recomputed blocks, offload)
@@ -253,7 +253,7 @@ DIGITS_CLS = osp.join(REPO, 'configs', 'classification', 'mae',
                       'vit-tiny-d6-p4_1xb64-coslr-10e_digits.py')
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=60)
 @pytest.mark.parametrize('model', ['mae', 'classifier'])
 def test_fsdp_matches_ddp_on_two_processes(tmp_path, model):
     if model == 'mae':
@@ -364,7 +364,7 @@ def _torchrun_cmd(cfg, work, nproc=2, *args):
             str(work), '--launcher', 'pytorch', *args]
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=110)
 def test_sharded_sigkill_resume_matches_and_reshards_to_one_process(
         tmp_path):
     # 2 x 8 images: 22 iterations; a sharded checkpoint every 5

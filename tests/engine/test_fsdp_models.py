@@ -88,7 +88,7 @@ SIMMIM_BASE = osp.join(REPO, 'configs', 'selfsup', 'simmim',
                        'simmim_vit-tiny-d6-p4_1xb64-30e_digits.py')
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=60)
 def test_fsdp_matches_ddp_for_simmim(tmp_path):
     ddp, fsdp = run_ddp_and_fsdp(
         tmp_path, SIMMIM.format(base=SIMMIM_BASE) + DUMP_STATE)
@@ -100,7 +100,7 @@ def test_fsdp_matches_ddp_for_simmim(tmp_path):
           f'(relative), largest weight gap {weight_gap:.2g} of the change')
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=120)
 def test_fsdp_matches_ddp_for_flip_with_zero_shot_validation(tmp_path):
     ddp, fsdp = run_ddp_and_fsdp(tmp_path, FLIP.format(base=FLIP_BASE))
     # measured: losses within 2.5e-7, weights within 1.5e-5 of the change
@@ -141,7 +141,7 @@ val_dataloader = dict(batch_size=16, dataset=dict(
 """
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=100)
 @need_shared
 def test_fsdp_matches_ddp_for_bert_mlm(tmp_path):
     # 8 steps of the tiny WikiText-2 MLM (16 blocks of 32 tokens per rank,

@@ -262,7 +262,7 @@ def run_cli(args, **env):
                           text=True, timeout=300)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=150)
 def test_every_tool_process_refuses(bad, tmp_path):
     # every tool's command line on the evil checkpoint, and on the one of
     # another layout except where a tool loads exactly as another does (the

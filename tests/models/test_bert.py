@@ -253,7 +253,7 @@ def _losses(work_dir):
     return [r['loss_mlm'] for r in rows if 'loss_mlm' in r], rows
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=110)
 @need_shared
 def test_train_tool_mlm_then_sst2_finetune(tmp_path):
     cfg, vocab, size = mlm_config(tmp_path, iters=30)
@@ -283,7 +283,7 @@ def test_train_tool_mlm_then_sst2_finetune(tmp_path):
     assert any('accuracy/top1' in r for r in rows)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=70)
 @need_shared
 def test_torchrun_two_processes_mlm(tmp_path):
     cfg, _, _ = mlm_config(tmp_path, iters=6)

@@ -40,7 +40,7 @@ def _close(a, b):
     return (a - b).abs().max() <= 1e-5 * b.abs().max() + 1e-7
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=60)
 def test_two_process_loss_and_grads_match_one_process(tmp_path):
     single, half, ddp = (str(tmp_path / f) for f in
                          ('single.pt', 'half.pt', 'ddp.pt'))

@@ -67,7 +67,7 @@ def test_progress_of_a_failed_run_stays_where_it_stopped():
     assert '44/44' not in out.getvalue()
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=250)
 def test_main_job_console(tmp_path):
     work = tmp_path / 'job'
     proc = subprocess.run(
