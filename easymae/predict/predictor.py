@@ -41,7 +41,9 @@ from easymae.fileio.state_dict import (
     state_dict_of,
 )
 from easymae.hub.export import backbone_of, input_size_of, input_spec
-from easymae.predict.inputs import (
+from easymae.registry import MODELS
+from easymae.resources import find_config
+from .inputs import (
     classes_in_meta,
     eval_pipeline_cfg,
     fit_to_input,
@@ -49,8 +51,6 @@ from easymae.predict.inputs import (
     parse_classes,
     to_rgb,
 )
-from easymae.registry import MODELS
-from easymae.resources import find_config
 
 
 def _load_cfg(config: Optional[str]) -> Optional[dict]:
