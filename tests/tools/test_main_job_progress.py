@@ -3,6 +3,7 @@ mmengine's log lines, the log files kept, and a closing summary naming the
 two top-1s and the reconstruction picture."""
 import importlib.util
 import io
+import json
 import os.path as osp
 import pathlib
 import re
@@ -82,10 +83,21 @@ def test_main_job_console(tmp_path):
                          r'epoch 1/1, loss [\d.]+', out), tag
     assert re.search(r'MAE-pretrained\s+top-1\s+[\d.]+%', out)
     assert re.search(r'from scratch\s+top-1\s+[\d.]+%', out)
+    # the top-1s printed (and kept in results.json) are what each
+    # finetune's last validation logged
+    results = json.loads((work / 'results.json').read_text())
+    for name, tag in (('MAE-pretrained', 'finetune'),
+                      ('from scratch', 'scratch')):
+        printed = re.search(rf'{name}\s+top-1\s+([\d.]+)%', out).group(1)
+        logged = re.findall(r'Epoch\(val\) \[1\].*?accuracy/top1: ([\d.]+)',
+                            (work / f'{tag}.log').read_text())
+        assert logged and float(printed) == pytest.approx(
+            float(logged[-1]), abs=0.006), (name, printed, logged)
+        assert results[name]['accuracy/top1'] == pytest.approx(
+            float(logged[-1]), abs=1e-4)
     picture = re.search(r'Reconstructions .*: (\S+\.png)', out).group(1)
     assert osp.isfile(picture) and picture.startswith(str(work))
-    for log in ('pretrain', 'visualize', 'convert', 'finetune',
-                'finetune_test', 'scratch', 'scratch_test'):
+    for log in ('pretrain', 'visualize', 'convert', 'finetune', 'scratch'):
         text = (work / f'{log}.log').read_text()
         assert text, log
     # the full mmengine log is in the file, not on the console
