@@ -1,5 +1,6 @@
 """BERT: masking rule, padding, loss positions, the HF layout import, layer
-decay ids, bad input, and real training runs (tools/train.py, torchrun)."""
+decay ids, bad input, and a real training run (tools/train.py; under
+torchrun: tests/engine/test_fsdp_models.py)."""
 import json
 import os.path as osp
 
@@ -7,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from bert_utils import SHARED, mlm_config, need_shared
-from reliab_helpers import REPO, run_torchrun, run_train
+from reliab_helpers import REPO, run_train
 
 import easymae  # noqa: F401 (registers)
 from easymae.fileio.state_dict import CheckpointMismatchError
@@ -281,13 +282,3 @@ def test_train_tool_mlm_then_sst2_finetune(tmp_path):
     rows = [json.loads(line) for line in next(
         (tmp_path / 'sst2').rglob('scalars.json')).read_text().splitlines()]
     assert any('accuracy/top1' in r for r in rows)
-
-
-@pytest.mark.slow(seconds=70)
-@need_shared
-def test_torchrun_two_processes_mlm(tmp_path):
-    cfg, _, _ = mlm_config(tmp_path, iters=6)
-    run_torchrun(cfg, tmp_path / 'ddp', nproc=2, timeout=600)
-    losses, _ = _losses(tmp_path / 'ddp')
-    assert len(losses) == 6 and all(0 < x < 20 for x in losses)
-    assert (tmp_path / 'ddp' / 'iter_6.pth').is_file()
