@@ -76,6 +76,7 @@ def _site_packages(python: str) -> str:
         capture_output=True, text=True, check=True).stdout.strip()
 
 
+@pytest.mark.extended
 @pytest.mark.slow(seconds=100)
 def test_wheel_installs_a_working_command(tmp_path):
     # build from a copy of the working tree: the checkout's build/ folder

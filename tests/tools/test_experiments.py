@@ -32,6 +32,7 @@ def tool(*args, check=True):
     return proc
 
 
+@pytest.mark.extended
 @pytest.mark.slow(seconds=80)
 def test_smoke_grid_runs_records_and_plots(tmp_path):
     work, out = tmp_path / 'work', tmp_path / 'res' / 'results.json'

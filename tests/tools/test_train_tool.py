@@ -66,6 +66,7 @@ def test_amp_on_cpu(tmp_path):
     assert all(math.isfinite(r['loss']) for r in logged.values())
 
 
+@pytest.mark.extended
 @pytest.mark.slow(seconds=120)
 def test_compile_trains_like_eager(tmp_path):
     # `compile` compiles the model's training forward (mmengine's default
