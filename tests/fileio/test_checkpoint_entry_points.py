@@ -7,10 +7,11 @@ Each entry point must refuse both with the same clear error (the file named;
 ``UnsafeCheckpointError`` / ``CheckpointMismatchError``), run nothing, and
 do so with ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` set, which turns code
 execution back on for any ``torch.load`` that leaves ``weights_only`` out.
-The fast set calls each tool's ``main`` in-process; the slow set runs the
-tools as real processes. Also here: ``load_from`` converting a foreign
-encoder, ``--resume`` refusing non-training checkpoints, and configs stored
-in checkpoints read as data, never executed.
+The fast set calls each tool's ``main`` in-process; the slow set runs each
+tool's script as ``__main__`` in a fresh interpreter that has the variable
+set from its start. Also here: ``load_from`` converting a foreign encoder,
+``--resume`` refusing non-training checkpoints, and configs stored in
+checkpoints read as data, never executed.
 """
 import hashlib
 import importlib.util
@@ -20,7 +21,6 @@ import os.path as osp
 import pathlib
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -256,41 +256,42 @@ TOOL_COMMANDS = {
 }
 
 
-def run_cli(args, **env):
-    return subprocess.run([sys.executable] + args, cwd=REPO,
-                          env=dict(os.environ, **env), capture_output=True,
-                          text=True, timeout=300)
-
-
-@pytest.mark.slow(seconds=150)
-def test_every_tool_process_refuses(bad, tmp_path):
-    # every tool's command line on the evil checkpoint, and on the one of
-    # another layout except where a tool loads exactly as another does (the
-    # two analysis tools load as visualize_mae.py does, through
-    # easymae.analysis.load_model_from_checkpoint); the interpreter starts
-    # dominate, so three processes run at a time
+@pytest.mark.slow(seconds=60)
+def test_every_tool_script_refuses(bad, tmp_path):
+    # every tool's script on the evil checkpoint, and on the one of another
+    # layout except where a tool loads exactly as another does (the two
+    # analysis tools load as visualize_mae.py does, through
+    # easymae.analysis.load_model_from_checkpoint). A fresh interpreter
+    # with TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 from its start runs each
+    # script as __main__ (tests/run_scripts.py): one start instead of 16
     same_loader = ('attention_stats', 'layer_similarity')
     cases = [(tool, kind) for tool in sorted(TOOL_COMMANDS)
              for kind in ('evil', 'wrong')
              if kind == 'evil' or tool not in same_loader]
-
-    def run(case):
-        tool, kind = case
+    commands = []
+    for tool, kind in cases:
         work = tmp_path / f'{tool}-{kind}'
         work.mkdir()
-        return run_cli(TOOL_COMMANDS[tool](bad, bad[kind], work),
-                       TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD='1')
-
-    with ThreadPoolExecutor(3) as pool:
-        procs = dict(zip(cases, pool.map(run, cases)))
-    for (tool, kind), proc in procs.items():
+        command = TOOL_COMMANDS[tool](bad, bad[kind], work)
+        commands.append([command[0], command[1:]])
+    (tmp_path / 'cases.json').write_text(json.dumps(commands))
+    proc = subprocess.run(
+        [sys.executable, str(REPO / 'tests' / 'run_scripts.py'),
+         str(tmp_path / 'cases.json'), str(tmp_path / 'results.json')],
+        cwd=REPO, env=dict(os.environ, TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD='1'),
+        capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads((tmp_path / 'results.json').read_text())
+    assert len(results) == len(cases) == 16
+    for (tool, kind), result in zip(cases, results):
         case = f'{tool} on the {kind} checkpoint: '
-        assert proc.returncode != 0, case + proc.stdout[-2000:]
+        assert result['returncode'] != 0, case + result['stdout'][-2000:]
         expected = ('UnsafeCheckpointError',) if kind == 'evil' \
             else MISMATCH
-        assert any(name in proc.stderr for name in expected), \
-            case + proc.stderr[-3000:]
-        assert osp.basename(bad[kind]) in proc.stderr, case + proc.stderr
+        assert any(name in result['stderr'] for name in expected), \
+            case + result['stderr'][-3000:]
+        assert osp.basename(bad[kind]) in result['stderr'], \
+            case + result['stderr']
     assert not bad['marker'].exists()
 
 
