@@ -80,13 +80,17 @@ def _kill_after_checkpoint(cmd, work_dir, name, timeout=180,
 # workers: killed once last_checkpoint names iter_15, so the resumed run
 # starts in the second epoch, where an uninterrupted run's workers carry
 # the random state of the first epoch and the resumed run's are fresh.
-CASES = [(0, False, 'iter_10.pth', False, (5, 10)),
-         (2, True, 'iter_15.pth', True, (15, 20))]
+# the workers' case is in the extended tier (-m extended): the same resume
+# through the same sampler, with the loader's processes kept across epochs
+CASES = [pytest.param(0, False, 'iter_10.pth', False, (5, 10),
+                      id='main-process'),
+         pytest.param(2, True, 'iter_15.pth', True, (15, 20),
+                      id='persistent-workers', marks=pytest.mark.extended)]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize('num_workers,persistent,kill_at,until_last,resumed',
-                         CASES, ids=['main-process', 'persistent-workers'])
+                         CASES)
 def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(
         tmp_path, num_workers, persistent, kill_at, until_last, resumed):
     cfg = _config(tmp_path, num_workers, persistent)
