@@ -1,4 +1,6 @@
 """ImageClassifier, its head, neck, metric and augmentation steps."""
+import random
+
 import numpy as np
 import pytest
 import torch
@@ -170,12 +172,18 @@ def test_rand_augment_step_keeps_uint8_and_changes_pixels():
                                  img_size=32))
     rng = np.random.RandomState(0)
     img = rng.randint(0, 256, (32, 32, 3)).astype(np.uint8)
+    # timm's RandAugment draws its ops from numpy's global generator and
+    # applies each from Python's: both seeded here, so the count does not
+    # depend on which tests ran before in this process. Each of the 2 ops
+    # applies with probability 0.5, so about 3 in 4 calls change the image
+    random.seed(0)
+    np.random.seed(0)
     changed = 0
-    for _ in range(10):
+    for _ in range(40):
         out = step(dict(img=img.copy()))['img']
         assert out.shape == img.shape and out.dtype == np.uint8
         changed += int(not np.array_equal(out, img))
-    assert changed >= 5
+    assert changed >= 20, changed
     with pytest.raises(ValueError, match='RandAugment'):
         TRANSFORMS.build(dict(type='RandAugment', config_str='m9'))
 
