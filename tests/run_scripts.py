@@ -35,10 +35,11 @@ def run_script(script, args):
                 runpy.run_path(os.path.join(REPO, script),
                                run_name='__main__')
             except SystemExit as e:
-                code = e.code if isinstance(e.code, int) else \
-                    (0 if e.code is None else 1)
-                if e.code is not None and not isinstance(e.code, int):
+                if e.code is None or isinstance(e.code, int):
+                    code = e.code or 0
+                else:  # sys.exit('message'): printed, status 1, as Python
                     print(e.code, file=sys.stderr)
+                    code = 1
             except BaseException:
                 traceback.print_exc()
                 code = 1
