@@ -292,6 +292,28 @@ def test_a_stopped_run_is_recorded_as_incomplete(tmp_path):
     assert 'returncode' not in rec and 'top1' not in rec
 
 
+def test_a_restarted_run_never_hides_the_finished_record(tmp_path):
+    # the step finished once (its record is in the file, its work dir was
+    # cleaned); a rerun that has logged a few iterations is collected only
+    # once it finishes, until then the finished record stays
+    step = results_grid.grid_cifar10([0])[0]
+    out = tmp_path / 'results.json'
+    out.write_text(json.dumps({'grid': 'cifar10', 'steps': {step.name: {
+        'command': 'python tools/train.py x.py', 'final_loss': 0.25}}}))
+    wd = tmp_path / step.name
+    (wd / '20260101_000000' / 'vis_data').mkdir(parents=True)
+    (wd / 'command.txt').write_text('python tools/train.py x.py\n')
+    (wd / '20260101_000000' / 'vis_data' / 'scalars.json').write_text(
+        json.dumps({'iter': 10, 'epoch': 1, 'loss': 2.0}) + '\n')
+    run_results.write_results(str(out), [step], str(tmp_path), 'cifar10')
+    rec = json.loads(out.read_text())['steps'][step.name]
+    assert rec['final_loss'] == 0.25 and 'status' not in rec
+    (wd / 'step.json').write_text(json.dumps({'final_loss': 0.5}))
+    run_results.write_results(str(out), [step], str(tmp_path), 'cifar10')
+    assert json.loads(out.read_text())['steps'][step.name][
+        'final_loss'] == 0.5
+
+
 def test_collecting_keeps_records_whose_work_dirs_are_gone(tmp_path):
     # seed 0 ran on another machine (its work dirs are not here); an
     # invocation for seed 1 adds its records without erasing seed 0's

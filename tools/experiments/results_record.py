@@ -118,10 +118,14 @@ def write_results(path, steps, work_root, grid):
     results = read_results(path, grid)
     for s in steps:
         done = load_done(osp.join(work_root, s.name))
-        if done is None:
+        recorded = results.get(s.name)
+        if done is None and (recorded is None
+                             or recorded.get('status') == 'incomplete'):
+            # a rerun that has not finished yet never hides a finished
+            # record of the same step
             done = load_incomplete(s, osp.join(work_root, s.name))
         if done is None:
-            done = results.get(s.name)
+            done = recorded
         if done is not None:
             # labels and plot keys come from the grid's definition
             done.update(group=s.group, label=s.label, meta=s.meta)
