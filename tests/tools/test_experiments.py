@@ -196,6 +196,14 @@ def test_lite_study_commands_pick_the_encoder_and_the_data(tmp_path):
                               False)
     assert cmd[2] == f'{work}/study_supervised-5e/e.pth'
     assert 'model.backbone.global_pool=avg' in cmd
+    # the linear probe freezes the same encoder, read the same way
+    cmd = run_results.command(steps['study_linear_dino'], str(work), '/d',
+                              False)
+    assert cmd[1] == config_paths.LINEAR
+    assert 'model.backbone.init_cfg.prefix=teacher.backbone.' in cmd
+    cmd = run_results.command(steps['study_linear_supervised'], str(work),
+                              '/d', False)
+    assert 'model.backbone.global_pool=avg' in cmd
     # finetunes load the same encoder; the 1,000-image rows keep 100 per
     # class; the digits rows keep their own data
     cmd = run_results.command(steps['study_ft1k_dino'], str(work), '/d',

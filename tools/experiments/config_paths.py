@@ -20,6 +20,7 @@ CLIP8_PT = EXP + 'clip_vit-tiny-d4-p4_1xb64-8e_cifar10-dev-captions.py'
 MAE14_PT = EXP + 'mae_vit-tiny-d6-p4_1xb128-14e_cifar10-dev.py'
 MOCOV3_PT = EXP + 'mocov3_vit-tiny-d6-p4_1xb128-2e_cifar10-dev.py'
 DINO_PT = EXP + 'dino_vit-tiny-d6-p4_1xb128-1e_cifar10-dev.py'
+SIMMIM6_PT = EXP + 'simmim_vit-tiny-d6-p4_1xb128-6e_cifar10-dev.py'
 KNN = EXP + 'knn_vit-tiny-d6-p4_cifar10-dev.py'
 
 # the ViT-BERT ablation (section 4)

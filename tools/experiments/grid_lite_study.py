@@ -6,27 +6,32 @@ from config_paths import (
     FT5,
     FT5_SCRATCH,
     KNN,
+    LINEAR,
     MAE14_PT,
     MOCOV3_PT,
+    SIMMIM6_PT,
 )
 from step import Step, seeded
 
 
 def grid_lite_study(seeds):
-    """MAE-Lite's comparison at this scale: MAE, MoCo v3 and DINO
-    pretrained for the same wall-clock, and a supervised ViT (the 5-epoch
-    finetune recipe from random init, which is also the finetune table's
-    random-init row), each evaluated by kNN on frozen features, by
-    finetuning on all 10,000 dev images, on 1,000 of them (100 per class)
-    and on the digits (another domain), and (MAE, MoCo v3) by finetuning
-    only their first k blocks. Evaluations of the most telling
-    kind first, so a stopped run leaves whole comparisons."""
+    """MAE-Lite's comparison at this scale: MAE, MoCo v3, DINO and
+    SimMIM pretrained for the same wall-clock, and a supervised ViT (the
+    5-epoch finetune recipe from random init, which is also the finetune
+    table's random-init row), each evaluated on frozen features (kNN and a
+    linear probe), by finetuning on all 10,000 dev images, on 1,000 of
+    them (100 per class) and on the digits (another domain), and (MAE,
+    MoCo v3) by finetuning only their first k blocks. Evaluations of the
+    most telling kind first, so a stopped run leaves whole comparisons."""
     pre = {'mae': ('study_mae-14e', MAE14_PT, None,
                    'MAE, 14 epochs'),
            'mocov3': ('study_mocov3-2e', MOCOV3_PT, None,
                       'MoCo v3, 2 epochs (base encoder)'),
            'dino': ('study_dino-1e', DINO_PT, 'teacher.backbone.',
-                    'DINO, 1 epoch (teacher)')}
+                    'DINO, 1 epoch (teacher)'),
+           # after the first three: it joined the study later
+           'simmim': ('study_simmim-6e', SIMMIM6_PT, None,
+                      'SimMIM, 6 epochs')}
     supervised = 'study_supervised-5e'
     steps = [Step(name, 'pretrain', cfg, group='study_pretrain', label=label)
              for name, cfg, _, label in pre.values()]
@@ -47,6 +52,13 @@ def grid_lite_study(seeds):
         steps.append(Step(f'study_knn_{m}', 'knn', KNN, pool, init_from=name,
                           prefix=prefix, group='study_knn',
                           label=f'kNN, {m}', meta=dict(method=m)))
+    for m, name, prefix in inits + [('supervised', supervised, None)]:
+        pool = ['model.backbone.global_pool=avg'] if m == 'supervised' \
+            else []
+        steps.append(Step(f'study_linear_{m}', 'finetune', LINEAR,
+                          pool + seeded(0)[1] + init_opts(prefix),
+                          init_from=name, group='study_linear',
+                          label=f'linear probe, {m}', meta=dict(method=m)))
     few = ['train_dataloader.dataset.data_source.per_class=100',
            'train_dataloader.batch_size=64', 'train_cfg.max_epochs=20',
            'train_cfg.val_interval=5', 'warmup_epochs=2',
