@@ -52,6 +52,7 @@ LENGTHS = {
     'mocov3_vit-tiny-d6-p4_1xb128-2e_cifar10-dev': (0.25, 2),
     'dino_vit-tiny-d6-p4_1xb128-1e_cifar10-dev': (0.1, 1),
     'simmim_vit-tiny-d6-p4_1xb128-10e_cifar10-dev': (1, 10),
+    'simmim_vit-tiny-d6-p4_1xb128-6e_cifar10-dev': (1, 6),
     'vit-tiny-d6-p4_1xb256-coslr-10e_cifar10-dev': (1, 10),
     'vit-tiny-d6-p4_1xb256-coslr-5e_cifar10-dev': (1, 5),
     'vit-tiny-d6-p4_linear-probe_1xb256-coslr-10e_cifar10-dev': (1, 10),
@@ -121,7 +122,8 @@ LENGTHS = {
 MILESTONES = {'simmim_vit-base-p16_8xb256-800e_in1k': [690],
               'simmim_vit-tiny-p4_1xb256-200e_cifar10': [175],
               'simmim_vit-tiny-d6-p4_1xb64-30e_digits': [26],
-              'simmim_vit-tiny-d6-p4_1xb128-10e_cifar10-dev': [9]}
+              'simmim_vit-tiny-d6-p4_1xb128-10e_cifar10-dev': [9],
+              'simmim_vit-tiny-d6-p4_1xb128-6e_cifar10-dev': [4]}
 EPOCH = 20  # iterations per epoch for the built schedulers (any will do)
 # runners below get their own experiment_name: mmengine keys its logger and
 # visualizer instances by it, and the default (a timestamp) repeats within
