@@ -29,7 +29,7 @@ def grid_lite_study(seeds):
                       'MoCo v3, 2 epochs (base encoder)'),
            'dino': ('study_dino-1e', DINO_PT, 'teacher.backbone.',
                     'DINO, 1 epoch (teacher)'),
-           # after the first three: it joined the study later
+           # keep MAE and MoCo v3 first: the first-k steps take inits[:2]
            'simmim': ('study_simmim-6e', SIMMIM6_PT, None,
                       'SimMIM, 6 epochs')}
     supervised = 'study_supervised-5e'
