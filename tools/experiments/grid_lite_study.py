@@ -44,17 +44,18 @@ def grid_lite_study(seeds):
         return [f'model.backbone.init_cfg.prefix={prefix}'] if prefix else []
 
     inits = [(m, n, p) for m, (n, _, p, _) in pre.items()]
-    for m, name, prefix in inits + [('supervised', supervised, None)]:
-        # the classifier pools by averaging (its final norm is fc_norm);
-        # the pretrained encoders are read at the class token
-        pool = ['model.backbone.global_pool=avg'] if m == 'supervised' \
-            else []
+    # the frozen-feature evaluations read every encoder as it was trained:
+    # the classifier pools by averaging (its final norm is fc_norm), the
+    # pretrained encoders are read at the class token
+    frozen = [(m, name, prefix,
+               ['model.backbone.global_pool=avg'] if m == 'supervised' else [])
+              for m, name, prefix in inits + [('supervised', supervised,
+                                                None)]]
+    for m, name, prefix, pool in frozen:
         steps.append(Step(f'study_knn_{m}', 'knn', KNN, pool, init_from=name,
                           prefix=prefix, group='study_knn',
                           label=f'kNN, {m}', meta=dict(method=m)))
-    for m, name, prefix in inits + [('supervised', supervised, None)]:
-        pool = ['model.backbone.global_pool=avg'] if m == 'supervised' \
-            else []
+    for m, name, prefix, pool in frozen:
         steps.append(Step(f'study_linear_{m}', 'finetune', LINEAR,
                           pool + seeded(0)[1] + init_opts(prefix),
                           init_from=name, group='study_linear',
